@@ -94,7 +94,9 @@ class Contract:
 
 def _common(id_example: str) -> tuple[Field, ...]:
     return (
-        Field("event_id", "string", "Globally unique id of the event; the exactly-once key.", id_example, True),
+        Field(
+            "event_id", "string", "Globally unique id of the event; the exactly-once key.", id_example, True
+        ),
         Field(
             "occurred_at",
             "timestamp",
@@ -115,7 +117,12 @@ AUDIT = Contract(
         Field("actor_email", "string", "Email of the acting user (personal data).", "jane.doe@acme.example"),
         Field("actor_name", "string", "Display name of the acting user (personal data).", "Jane Doe"),
         Field(
-            "actor_type", "enum", "Kind of actor.", "user", values=("user", "service", "system"), required=True
+            "actor_type",
+            "enum",
+            "Kind of actor.",
+            "user",
+            values=("user", "service", "system"),
+            required=True,
         ),
         Field(
             "action",
@@ -136,7 +143,9 @@ AUDIT = Contract(
             required=True,
             values=("success", "failure", "denied"),
         ),
-        Field("source_ip", "ip", "IPv4 or IPv6 address the request came from (personal data).", "203.0.113.24"),
+        Field(
+            "source_ip", "ip", "IPv4 or IPv6 address the request came from (personal data).", "203.0.113.24"
+        ),
         Field("user_agent", "string", "Client user agent.", "Mozilla/5.0"),
         Field("target_user_id", "string", "User affected by the action (grants, terminations).", "u-2231"),
         Field("role", "string", "Role granted, revoked or reviewed.", "tenant-admin"),
@@ -186,7 +195,12 @@ INCIDENT = Contract(
             values=("triggered", "acknowledged", "resolved"),
         ),
         Field(
-            "severity", "enum", "Severity, sev1 highest.", "sev2", True, values=("sev1", "sev2", "sev3", "sev4")
+            "severity",
+            "enum",
+            "Severity, sev1 highest.",
+            "sev2",
+            True,
+            values=("sev1", "sev2", "sev3", "sev4"),
         ),
         Field("service", "string", "Affected service.", "billing-api", True),
         Field("title", "string", "Short title.", "Elevated 5xx on billing-api"),
@@ -197,7 +211,9 @@ INCIDENT = Contract(
             "Paged Jane Doe (+1 415 555 0100)",
         ),
         Field("responder_id", "string", "User who acknowledged or resolved.", "u-1042"),
-        Field("responder_email", "string", "Email of the responder (personal data).", "jane.doe@acme.example"),
+        Field(
+            "responder_email", "string", "Email of the responder (personal data).", "jane.doe@acme.example"
+        ),
         Field(
             "caused_by_deployment_id",
             "string",
@@ -222,7 +238,11 @@ DELIVERY = Contract(
         Field("pi", "string", "Program Increment.", "PI-2026.3", required_for=("work_item", "pi_objective")),
         Field("iteration", "string", "Iteration within the PI.", "I3"),
         Field(
-            "work_item_id", "string", "Id of the work item (work_item).", "FEAT-1207", required_for=("work_item",)
+            "work_item_id",
+            "string",
+            "Id of the work item (work_item).",
+            "FEAT-1207",
+            required_for=("work_item",),
         ),
         Field(
             "work_item_type",
@@ -240,7 +260,12 @@ DELIVERY = Contract(
         Field("objective_id", "string", "PI objective id.", "OBJ-PI3-07", required_for=("pi_objective",)),
         Field("committed", "boolean", "Committed (true) or uncommitted (stretch) objective.", True),
         Field(
-            "planned_business_value", "integer", "Business value planned at PI planning (0-10).", 8, minimum=0, maximum=10
+            "planned_business_value",
+            "integer",
+            "Business value planned at PI planning (0-10).",
+            8,
+            minimum=0,
+            maximum=10,
         ),
         Field(
             "actual_business_value",
@@ -337,9 +362,22 @@ COST = Contract(
         _focus("BillingCurrency", "string", "ISO 4217 currency of billed cost.", "USD", required=True),
         _focus("BillingAccountId", "string", "Billing account.", "1234567890123"),
         _focus("BillingAccountName", "string", "Billing account name.", "SunBird"),
-        _focus("BillingPeriodStart", "timestamp", "Start of the billing period (inclusive).", "2026-09-01T00:00:00Z"),
-        _focus("BillingPeriodEnd", "timestamp", "End of the billing period (exclusive).", "2026-10-01T00:00:00Z"),
-        _focus("ChargePeriodStart", "timestamp", "Start of the charge period.", "2026-09-14T00:00:00Z", required=True),
+        _focus(
+            "BillingPeriodStart",
+            "timestamp",
+            "Start of the billing period (inclusive).",
+            "2026-09-01T00:00:00Z",
+        ),
+        _focus(
+            "BillingPeriodEnd", "timestamp", "End of the billing period (exclusive).", "2026-10-01T00:00:00Z"
+        ),
+        _focus(
+            "ChargePeriodStart",
+            "timestamp",
+            "Start of the charge period.",
+            "2026-09-14T00:00:00Z",
+            required=True,
+        ),
         _focus("ChargePeriodEnd", "timestamp", "End of the charge period.", "2026-09-15T00:00:00Z"),
         _focus(
             "ChargeCategory",
@@ -374,7 +412,9 @@ COST = Contract(
         _focus("ResourceName", "string", "Resource name.", "billing-api-prod-1"),
         _focus("ResourceType", "string", "Resource type.", "Virtual Machine"),
         _focus("ServiceCategory", "string", "FOCUS service category.", "Compute"),
-        _focus("ServiceName", "string", "Provider service name.", "Amazon Elastic Compute Cloud", required=True),
+        _focus(
+            "ServiceName", "string", "Provider service name.", "Amazon Elastic Compute Cloud", required=True
+        ),
         _focus("SkuId", "string", "SKU.", "G95FST5FTYV3JSRX"),
         _focus("SkuPriceId", "string", "SKU price.", "G95FST5FTYV3JSRX.JRTCKXETXF"),
         _focus("SubAccountId", "string", "Sub-account (AWS account, Azure subscription).", "51738928782"),

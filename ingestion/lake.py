@@ -1,0 +1,124 @@
+"""Delta Lake access for bronze: appends, existing keys per partition, quarantine and the ingest log."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import OrderedDict
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.dataset as ds
+from deltalake import DeltaTable, write_deltalake
+from deltalake.exceptions import TableNotFoundError
+
+QUARANTINE = "_quarantine"
+INGEST_LOG = "_ingest_log"
+
+QUARANTINE_SCHEMA = pa.schema(
+    [
+        pa.field("domain", pa.string(), nullable=False),
+        pa.field("source_file", pa.string(), nullable=False),
+        pa.field("source_sha256", pa.string(), nullable=False),
+        pa.field("line", pa.int64(), nullable=False),
+        pa.field("reason", pa.string(), nullable=False),
+        pa.field("errors", pa.string(), nullable=False),
+        pa.field("raw", pa.string(), nullable=False),
+        pa.field("raw_bytes", pa.binary(), nullable=False),
+        pa.field("quarantined_at", pa.timestamp("us", tz="UTC"), nullable=False),
+        pa.field("quarantine_date", pa.date32(), nullable=False),
+    ]
+)
+
+INGEST_LOG_SCHEMA = pa.schema(
+    [
+        pa.field("domain", pa.string(), nullable=False),
+        pa.field("source_file", pa.string(), nullable=False),
+        pa.field("source_sha256", pa.string(), nullable=False),
+        pa.field("bytes", pa.int64(), nullable=False),
+        pa.field("read", pa.int64(), nullable=False),
+        pa.field("accepted", pa.int64(), nullable=False),
+        pa.field("duplicates", pa.int64(), nullable=False),
+        pa.field("quarantined", pa.int64(), nullable=False),
+        pa.field("first_event_date", pa.date32()),
+        pa.field("last_event_date", pa.date32()),
+        pa.field("started_at", pa.timestamp("us", tz="UTC"), nullable=False),
+        pa.field("finished_at", pa.timestamp("us", tz="UTC"), nullable=False),
+    ]
+)
+
+
+def open_table(uri: str) -> DeltaTable | None:
+    """The Delta table at ``uri``, or None if there is none yet."""
+    try:
+        return DeltaTable(uri)
+    except TableNotFoundError:
+        return None
+
+
+def append(uri: str, table: pa.Table, partition_by: list[str] | None = None) -> None:
+    """Append rows in one Delta transaction (all or nothing)."""
+    if table.num_rows:
+        write_deltalake(uri, table, mode="append", partition_by=partition_by)
+
+
+def read_table(
+    uri: str, columns: list[str] | None = None, filter: ds.Expression | None = None
+) -> pa.Table | None:
+    """Read columns of a Delta table (None when the table does not exist)."""
+    table = open_table(uri)
+    if table is None:
+        return None
+    return table.to_pyarrow_dataset().to_table(columns=columns, filter=filter)
+
+
+class KeyIndex:
+    """Event ids already in a bronze table, loaded per ``event_date`` partition and kept for recent dates.
+
+    Redelivered events carry the same ``occurred_at`` and so the same partition, which is what makes a
+    per-partition index exact; loading only touched partitions keeps memory bounded on large tables.
+    """
+
+    def __init__(self, uri: str, max_dates: int = 48) -> None:
+        self.uri = uri
+        self.max_dates = max_dates
+        self._ids: OrderedDict[dt.date, set[str]] = OrderedDict()
+        self._refresh_partitions()
+
+    def _refresh_partitions(self) -> None:
+        table = open_table(self.uri)
+        self._partitions: set[dt.date] = set()
+        if table is not None:
+            for part in table.partitions():
+                self._partitions.add(dt.date.fromisoformat(part["event_date"]))
+
+    def ids_for(self, dates: set[dt.date]) -> dict[dt.date, set[str]]:
+        missing = [d for d in dates if d not in self._ids]
+        if missing:
+            loaded: dict[dt.date, set[str]] = {d: set() for d in missing}
+            stored = [d for d in missing if d in self._partitions]
+            if stored:
+                rows = read_table(self.uri, ["event_id", "event_date"], ds.field("event_date").isin(stored))
+                for eid, day in zip(
+                    rows["event_id"].to_pylist(), rows["event_date"].to_pylist(), strict=True
+                ):
+                    loaded[day].add(eid)
+            self._ids.update(loaded)
+        for d in dates:
+            self._ids.move_to_end(d)
+        while len(self._ids) > max(self.max_dates, len(dates)):
+            self._ids.popitem(last=False)
+        return {d: self._ids[d] for d in dates}
+
+    def mark_written(self, dates: set[dt.date]) -> None:
+        self._partitions |= dates
+
+
+def quarantine_keys(uri: str, sha256: str) -> set[int]:
+    """Lines of a source file (by content hash) that are already quarantined."""
+    rows = read_table(uri, ["line"], ds.field("source_sha256") == sha256)
+    return set() if rows is None else set(rows["line"].to_pylist())
+
+
+def dates_of(table: pa.Table) -> pa.Array:
+    """Event date (UTC) of each row."""
+    return pc.cast(table["occurred_at"], pa.date32())

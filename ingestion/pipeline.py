@@ -1,0 +1,286 @@
+"""Bronze ingestion: validate input files against their contract and append them to Delta exactly once.
+
+Every record read ends as exactly one of: accepted (appended to ``lake/bronze/<domain>``), duplicate (its
+``event_id`` is already in the table or earlier in the run) or quarantined (``lake/bronze/_quarantine`` with
+its raw text and reason). Re-running is safe at any point: rows are keyed by ``event_id`` and quarantine rows
+by source content hash and line, and every Delta commit is atomic.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import fcntl
+import hashlib
+import multiprocessing
+from collections import Counter
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyarrow as pa
+
+from ingestion import lake
+from ingestion.contracts import Contract, contract_for
+from ingestion.readers import csv_chunks, file_format, jsonl_blocks, parquet_chunks, parse_jsonl_block
+from ingestion.validate import Parsed, Validated, validate
+from opslake.settings import Settings
+
+FLUSH_ROWS = 1_000_000
+PARALLEL_MIN_BYTES = 64 * 1024 * 1024
+
+Progress = Callable[[int], None]  # called with the number of input bytes just processed
+
+
+@dataclass
+class IngestReport:
+    """The accounting of one ingestion: ``read == accepted + duplicates + quarantined``."""
+
+    read: int = 0
+    accepted: int = 0
+    duplicates: int = 0
+    quarantined: int = 0
+    reasons: Counter = field(default_factory=Counter)
+    dates: set[dt.date] = field(default_factory=set)
+    files: list[str] = field(default_factory=list)
+
+    def add(self, other: IngestReport) -> None:
+        self.read += other.read
+        self.accepted += other.accepted
+        self.duplicates += other.duplicates
+        self.quarantined += other.quarantined
+        self.reasons.update(other.reasons)
+        self.dates |= other.dates
+        self.files += other.files
+
+    def as_dict(self) -> dict:
+        return {
+            "read": self.read,
+            "accepted": self.accepted,
+            "duplicates": self.duplicates,
+            "quarantined": self.quarantined,
+            "reasons": dict(sorted(self.reasons.items())),
+        }
+
+
+def ingest(
+    settings: Settings,
+    domain: str,
+    paths: list[Path],
+    progress: Progress | None = None,
+    workers: int | None = None,
+) -> IngestReport:
+    """Ingest files of one domain into bronze; see the module docstring for the guarantees."""
+    contract = contract_for(domain)
+    files = [Path(p) for p in paths]
+    for path in files:
+        file_format(path)  # fail fast, before anything is written, on a type we cannot read
+        if not path.is_file():
+            raise FileNotFoundError(f"{path}: no such file")
+    report = IngestReport()
+    with _domain_lock(settings, domain):
+        writer = _BronzeWriter(settings, contract)
+        big = sum(p.stat().st_size for p in files) >= PARALLEL_MIN_BYTES
+        pool = _pool(workers) if big else None
+        try:
+            for path in files:
+                report.add(_ingest_file(writer, path, pool, progress))
+        finally:
+            if pool is not None:
+                pool.shutdown(cancel_futures=True)
+    return report
+
+
+def _pool(workers: int | None) -> ProcessPoolExecutor | None:
+    n = workers if workers is not None else min(4, multiprocessing.cpu_count())
+    return ProcessPoolExecutor(n, mp_context=multiprocessing.get_context("spawn")) if n > 1 else None
+
+
+@contextmanager
+def _domain_lock(settings: Settings, domain: str) -> Iterator[None]:
+    """One ingestion per domain at a time: exactly-once relies on a single writer per table."""
+    settings.home.mkdir(parents=True, exist_ok=True)
+    with open(settings.home / f".ingest-{domain}.lock", "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        while block := f.read(8 * 1024 * 1024):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _ingest_file(writer: _BronzeWriter, path: Path, pool, progress: Progress | None) -> IngestReport:
+    started = _now()
+    sha = file_sha256(path)
+    source = str(path.resolve())
+    writer.begin_file(source, sha)
+    for validated, parsed, size in _validated_chunks(writer.contract, path, pool):
+        writer.add(validated, parsed)
+        if progress:
+            progress(size)
+    report = writer.end_file()
+    lake.append(
+        writer.settings.table_uri("bronze", lake.INGEST_LOG),
+        _log_row(writer.contract.domain, source, sha, path.stat().st_size, report, started),
+    )
+    return report
+
+
+def _validated_chunks(contract: Contract, path: Path, pool) -> Iterator[tuple[Validated, Parsed, int]]:
+    """Parse and validate a file chunk by chunk, fanning JSON lines out to worker processes."""
+    fmt = file_format(path)
+    if fmt == "jsonl":
+        pending: list[Future] = []
+        for first_line, block, error in jsonl_blocks(path):
+            if error:
+                parsed = Parsed([first_line], [b""], [None], [error])
+                yield validate(contract, parsed), parsed, 0
+                continue
+            if pool is None:
+                yield _process_block(contract.domain, first_line, block)
+                continue
+            pending.append(pool.submit(_process_block, contract.domain, first_line, block))
+            if len(pending) > 2:
+                yield pending.pop(0).result()
+        for future in pending:
+            yield future.result()
+        return
+    chunks = csv_chunks(path) if fmt == "csv" else parquet_chunks(path)
+    for parsed in chunks:
+        yield validate(contract, parsed), parsed, sum(len(r) + 1 for r in parsed.raws)
+
+
+def _process_block(domain: str, first_line: int, block: bytes) -> tuple[Validated, Parsed, int]:
+    parsed = parse_jsonl_block(first_line, block)
+    validated = validate(contract_for(domain), parsed)
+    # Only rejected records travel back with their raw text; accepted ones are in the Arrow table.
+    rejected = set(validated.rejected)
+    parsed.raws = [raw if i in rejected else b"" for i, raw in enumerate(parsed.raws)]
+    parsed.records = []
+    return validated, parsed, len(block)
+
+
+class _BronzeWriter:
+    """Deduplicates validated rows against the table and buffers them into large Delta commits."""
+
+    def __init__(self, settings: Settings, contract: Contract) -> None:
+        self.settings = settings
+        self.contract = contract
+        self.uri = settings.table_uri("bronze", contract.domain)
+        self.quarantine_uri = settings.table_uri("bronze", lake.QUARANTINE)
+        self.index = lake.KeyIndex(self.uri)
+        self.schema = contract.arrow_schema()
+        self.buffer: list[pa.Table] = []
+        self.buffered = 0
+
+    def begin_file(self, source: str, sha: str) -> None:
+        self.source, self.sha = source, sha
+        self.report = IngestReport(files=[source])
+        self.quarantined_lines = lake.quarantine_keys(self.quarantine_uri, sha)
+        self.quarantine_rows: list[dict] = []
+        self.ingested_at = _now()
+
+    def add(self, validated: Validated, parsed: Parsed) -> None:
+        self.report.read += len(parsed.lines)
+        self._quarantine(validated, parsed)
+        table = validated.table
+        if not table.num_rows:
+            return
+        dates = lake.dates_of(table)
+        keep = self._new_rows(table["event_id"].to_pylist(), dates.to_pylist())
+        self.report.duplicates += table.num_rows - len(keep)
+        if len(keep) < table.num_rows:
+            indices = pa.array(keep, pa.int64())
+            table, dates = table.take(indices), dates.take(indices)
+        self.report.accepted += table.num_rows
+        n = table.num_rows
+        table = (
+            table.append_column("event_date", dates)
+            .append_column("_source_file", pa.array([self.source] * n, pa.string()))
+            .append_column("_ingested_at", pa.array([self.ingested_at] * n, pa.timestamp("us", tz="UTC")))
+        )
+        self.buffer.append(table.select(self.schema.names).cast(self.schema))
+        self.buffered += n
+        if self.buffered >= FLUSH_ROWS:
+            self._flush()
+
+    def _new_rows(self, ids: list[str], days: list[dt.date]) -> list[int]:
+        known = self.index.ids_for(set(days))
+        keep = []
+        for j, (eid, day) in enumerate(zip(ids, days, strict=True)):
+            seen = known[day]
+            if eid not in seen:
+                seen.add(eid)
+                keep.append(j)
+        self.report.dates.update(known)
+        return keep
+
+    def _quarantine(self, validated: Validated, parsed: Parsed) -> None:
+        for i, errors in sorted(validated.rejected.items()):
+            self.report.quarantined += 1
+            self.report.reasons[errors[0]] += 1
+            line = parsed.lines[i]
+            if line in self.quarantined_lines:
+                continue  # quarantined by an earlier run of the same file
+            self.quarantined_lines.add(line)
+            raw = parsed.raws[i]
+            self.quarantine_rows.append(
+                {
+                    "domain": self.contract.domain,
+                    "source_file": self.source,
+                    "source_sha256": self.sha,
+                    "line": line,
+                    "reason": errors[0],
+                    "errors": ";".join(errors),
+                    "raw": raw.decode("utf-8", errors="backslashreplace"),
+                    "raw_bytes": raw,
+                    "quarantined_at": self.ingested_at,
+                    "quarantine_date": self.ingested_at.date(),
+                }
+            )
+
+    def _flush(self) -> None:
+        if self.buffer:
+            table = pa.concat_tables(self.buffer)
+            lake.append(self.uri, table, partition_by=["event_date"])
+            self.index.mark_written(set(table["event_date"].to_pylist()))
+        if self.quarantine_rows:
+            rows = pa.Table.from_pylist(self.quarantine_rows, schema=lake.QUARANTINE_SCHEMA)
+            lake.append(self.quarantine_uri, rows, partition_by=["quarantine_date"])
+        self.buffer, self.buffered, self.quarantine_rows = [], 0, []
+
+    def end_file(self) -> IngestReport:
+        self._flush()
+        return self.report
+
+
+def _log_row(
+    domain: str, source: str, sha: str, size: int, r: IngestReport, started: dt.datetime
+) -> pa.Table:
+    row = {
+        "domain": domain,
+        "source_file": source,
+        "source_sha256": sha,
+        "bytes": size,
+        "read": r.read,
+        "accepted": r.accepted,
+        "duplicates": r.duplicates,
+        "quarantined": r.quarantined,
+        "first_event_date": min(r.dates, default=None),
+        "last_event_date": max(r.dates, default=None),
+        "started_at": started,
+        "finished_at": _now(),
+    }
+    return pa.Table.from_pylist([row], schema=lake.INGEST_LOG_SCHEMA)
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)

@@ -1,0 +1,168 @@
+"""Readers that turn input files (JSONL, CSV, Parquet; plain or gzipped) into chunks of parsed records.
+
+A reader never drops a line: a line that cannot be parsed becomes a record with a reason (``not_utf8``,
+``invalid_json``, ``not_an_object``, ``bad_csv_row``, ``corrupt_file``) so that it can be quarantined.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import zlib
+from collections.abc import Iterator
+from pathlib import Path
+
+import orjson
+import pyarrow.parquet as pq
+
+from ingestion.validate import Parsed
+
+FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl", ".csv": "csv", ".parquet": "parquet"}
+CHUNK_BYTES = 32 * 1024 * 1024
+CSV_NULLS = frozenset({"", "NULL"})
+
+
+class UnsupportedFile(ValueError):
+    """The file's format is not one opslake reads."""
+
+
+def file_format(path: Path) -> str:
+    """``jsonl``, ``csv`` or ``parquet`` from the file name (a ``.gz`` suffix is looked through)."""
+    suffixes = [s.lower() for s in path.suffixes]
+    if suffixes and suffixes[-1] == ".gz":
+        suffixes = suffixes[:-1]
+    fmt = FORMATS.get(suffixes[-1]) if suffixes else None
+    if fmt is None:
+        raise UnsupportedFile(
+            f"{path}: unsupported file type; use .jsonl/.ndjson/.json, .csv or .parquet, optionally gzipped (.gz)"
+        )
+    return fmt
+
+
+def _open(path: Path):
+    return gzip.open(path, "rb") if path.suffix.lower() == ".gz" else open(path, "rb")
+
+
+def jsonl_blocks(
+    path: Path, block_bytes: int = CHUNK_BYTES
+) -> Iterator[tuple[int, bytes | None, str | None]]:
+    """Yield ``(first_line, block, error)``: blocks of whole lines, and a final error if the file is corrupt."""
+    line = 1
+    tail = b""
+    with _open(path) as f:
+        while True:
+            try:
+                data = f.read(block_bytes)
+            except (OSError, EOFError, zlib.error) as exc:
+                if tail:
+                    yield line, tail, None
+                    line += tail.count(b"\n") + 1
+                yield line, None, f"corrupt_file:{type(exc).__name__}"
+                return
+            if not data:
+                break
+            data = tail + data
+            cut = data.rfind(b"\n") + 1
+            block, tail = data[:cut], data[cut:]
+            if block:
+                yield line, block, None
+                line += block.count(b"\n")
+    if tail:
+        yield line, tail, None
+
+
+def parse_jsonl_block(first_line: int, block: bytes) -> Parsed:
+    """Parse a block of JSON lines; blank lines are not records and are skipped."""
+    lines, raws, records, reasons = [], [], [], []
+    loads, decode_error = orjson.loads, orjson.JSONDecodeError
+    for n, raw in enumerate(block.split(b"\n"), first_line):
+        if not raw.strip():
+            continue
+        try:
+            rec = loads(raw)
+            reason = None if rec.__class__ is dict else "not_an_object"
+        except decode_error:
+            rec, reason = None, _undecodable(raw)
+        if reason:
+            rec = None
+        lines.append(n)
+        raws.append(raw)
+        records.append(rec)
+        reasons.append(reason)
+    return Parsed(lines, raws, records, reasons)
+
+
+def _undecodable(raw: bytes) -> str:
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return "not_utf8"
+    return "invalid_json"
+
+
+def csv_chunks(path: Path, chunk_rows: int = 100_000) -> Iterator[Parsed]:
+    """Parse a CSV file with a header row; ``NULL`` and empty cells are nulls."""
+    state = {"line": 0, "parts": [], "bad": []}
+
+    def text_lines(f) -> Iterator[str]:
+        for raw in f:
+            state["line"] += 1
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError:
+                state["bad"].append((state["line"], raw.rstrip(b"\r\n")))
+                continue
+            state["parts"].append(raw)
+            yield text
+
+    chunk = Parsed([], [], [], [], textual=True)
+    with _open(path) as f:
+        reader = csv.reader(text_lines(f))
+        header = [h.strip().lstrip("\ufeff") for h in next(reader, [])]
+        state["parts"].clear()
+        start = state["line"] + 1
+        try:
+            for row in reader:
+                raw = b"".join(state["parts"]).rstrip(b"\r\n")
+                state["parts"].clear()
+                _flush_bad(chunk, state["bad"])
+                if len(row) == len(header):
+                    rec = {h: (None if v in CSV_NULLS else v) for h, v in zip(header, row, strict=True)}
+                    _add(chunk, start, raw, rec, None)
+                elif row:
+                    _add(chunk, start, raw, None, "bad_csv_row")
+                start = state["line"] + 1
+                if len(chunk.lines) >= chunk_rows:
+                    yield chunk
+                    chunk = Parsed([], [], [], [], textual=True)
+        except (OSError, EOFError, zlib.error, csv.Error) as exc:
+            _add(
+                chunk, state["line"] + 1, b"".join(state["parts"]), None, f"corrupt_file:{type(exc).__name__}"
+            )
+    _flush_bad(chunk, state["bad"])
+    if chunk.lines:
+        yield chunk
+
+
+def _flush_bad(chunk: Parsed, bad: list) -> None:
+    for line, raw in bad:
+        _add(chunk, line, raw, None, "not_utf8")
+    bad.clear()
+
+
+def _add(chunk: Parsed, line: int, raw: bytes, rec: dict | None, reason: str | None) -> None:
+    chunk.lines.append(line)
+    chunk.raws.append(raw)
+    chunk.records.append(rec)
+    chunk.reasons.append(reason)
+
+
+def parquet_chunks(path: Path, chunk_rows: int = 100_000) -> Iterator[Parsed]:
+    """Rows of a Parquet file as records; the line number is the row number (1-based)."""
+    line = 1
+    for batch in pq.ParquetFile(path).iter_batches(batch_size=chunk_rows):
+        records = batch.to_pylist()
+        raws = [orjson.dumps(r, default=str) for r in records]
+        n = len(records)
+        yield Parsed(list(range(line, line + n)), raws, records, [None] * n)
+        line += n
