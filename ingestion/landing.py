@@ -1,0 +1,90 @@
+"""The landing area: files waiting in ``landing/<domain>/``, ingested, then archived by content hash."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import shutil
+from pathlib import Path
+
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from ingestion.contracts import contract_for
+from ingestion.pipeline import IngestReport, Progress, file_sha256, ingest
+from ingestion.readers import UnsupportedFile, csv_chunks, file_format, jsonl_blocks
+from opslake.settings import Settings
+
+_DATE = re.compile(rb"(\d{4}-\d{2}-\d{2})")
+
+
+def pending_files(settings: Settings, domain: str) -> list[Path]:
+    """Files waiting in ``landing/<domain>/`` (hidden and partial ``.tmp`` files are not ready yet)."""
+    folder = settings.landing_dir(domain)
+    if not folder.is_dir():
+        return []
+    ready = []
+    for path in sorted(folder.rglob("*")):
+        if path.is_file() and not path.name.startswith(".") and path.suffix != ".tmp":
+            try:
+                file_format(path)
+            except UnsupportedFile:
+                continue
+            ready.append(path)
+    return ready
+
+
+def ingest_landing(settings: Settings, domain: str, progress: Progress | None = None) -> IngestReport:
+    """Ingest every waiting file of a domain, then move each to ``archive/<domain>/``."""
+    files = pending_files(settings, domain)
+    report = ingest(settings, domain, files, progress=progress)
+    for path in files:
+        archive(settings, domain, path)
+    return report
+
+
+def archive(settings: Settings, domain: str, path: Path) -> Path:
+    """Move an ingested file to ``archive/<domain>/<sha256 prefix>-<name>`` (idempotent for equal content)."""
+    target = settings.archive / domain / f"{file_sha256(path)[:16]}-{path.name}"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.move(path, target)
+    return target
+
+
+def event_date_range(domain: str, paths: list[Path]) -> tuple[dt.date, dt.date] | None:
+    """Earliest and latest event date named in the files, read cheaply without validating them.
+
+    Used to choose which daily partitions a run of the bronze asset covers; ingestion itself never
+    depends on it, so an approximate answer cannot lose or misplace a record.
+    """
+    contract = contract_for(domain)
+    time_field = contract.field(contract.time_field)
+    if contract.id_from_content:
+        time_field = contract.field("charge_period_start")
+    dates: list[str] = []
+    for path in paths:
+        fmt = file_format(path)
+        if fmt == "jsonl":
+            pattern = re.compile(rb'"' + time_field.input_name.encode() + rb'"\s*:\s*"(\d{4}-\d{2}-\d{2})')
+            for _, block, _ in jsonl_blocks(path):
+                found = pattern.findall(block or b"")
+                if found:
+                    dates += [min(found).decode(), max(found).decode()]
+        elif fmt == "csv":
+            for chunk in csv_chunks(path):
+                values = [r.get(time_field.input_name) for r in chunk.records if r]
+                dates += [v[:10] for v in values if isinstance(v, str) and _DATE.match(v.encode())]
+        else:
+            column = pq.read_table(path, columns=[time_field.input_name])[time_field.input_name]
+            bounds = pc.min_max(column)
+            dates += [str(v.as_py())[:10] for v in (bounds["min"], bounds["max"]) if v.is_valid]
+    valid = [dt.date.fromisoformat(d) for d in dates if _is_date(d)]
+    return (min(valid), max(valid)) if valid else None
+
+
+def _is_date(text: str) -> bool:
+    try:
+        dt.date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True

@@ -1,0 +1,167 @@
+"""The ``opslake`` command line."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from opslake.settings import Settings
+
+app = typer.Typer(help="opslake: operations analytics lakehouse.", no_args_is_help=True, add_completion=False)
+bench_app = typer.Typer(help="Benchmarks that print ratios against a baseline measured in the same run.")
+app.add_typer(bench_app, name="bench")
+console = Console(stderr=True)
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
+    )
+
+
+@app.command()
+def generate(
+    out_dir: Annotated[Path, typer.Argument(help="Folder to write one sub-folder per domain into.")],
+    days: Annotated[int, typer.Option(help="Days of history, ending on --end.")] = 90,
+    tenants: Annotated[int, typer.Option(help="Customer tenants.")] = 12,
+    events: Annotated[int, typer.Option(help="Total events across all domains (approximate).")] = 500_000,
+    seed: Annotated[int, typer.Option(help="Random seed: same arguments, same bytes.")] = 7,
+    end: Annotated[str | None, typer.Option(help="Last day (YYYY-MM-DD, UTC); default today.")] = None,
+) -> None:
+    """Write a deterministic, realistic data set of the platform's operations."""
+    import datetime as dt
+
+    from ingestion.generator import generate as run_generator
+
+    end_day = dt.date.fromisoformat(end) if end else None
+    with _progress() as bar:
+        task = bar.add_task("generating events", total=events)
+        counts = run_generator(
+            out_dir,
+            days=days,
+            tenants=tenants,
+            events=events,
+            seed=seed,
+            end=end_day,
+            progress=lambda domain, n: bar.update(task, advance=n, description=f"generating {domain}"),
+        )
+        bar.update(task, completed=sum(counts.values()), total=sum(counts.values()))
+    print(json.dumps(counts))
+
+
+@app.command()
+def ingest(
+    domain: Annotated[str, typer.Argument(help="audit, usage, incident, delivery or cost.")],
+    paths: Annotated[list[Path], typer.Argument(help="JSONL, CSV or Parquet files, plain or .gz.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the accounting as JSON.")] = False,
+) -> None:
+    """Validate files against the domain's contract and append them to lake/bronze/<domain> exactly once."""
+    from ingestion.contracts import contract_for
+    from ingestion.pipeline import ingest as run_ingest
+    from ingestion.readers import UnsupportedFile
+
+    settings = Settings.from_env()
+    try:
+        contract_for(domain)
+        total = sum(p.stat().st_size for p in paths)
+    except (ValueError, FileNotFoundError) as exc:
+        _fail(str(exc), "check the domain and the file paths")
+    with _progress() as bar:
+        task = bar.add_task(f"ingesting {domain} (bytes)", total=total)
+        try:
+            report = run_ingest(settings, domain, paths, progress=lambda n: bar.advance(task, n))
+        except (UnsupportedFile, FileNotFoundError) as exc:
+            _fail(str(exc), "nothing was written; fix the input and run again")
+        bar.update(task, completed=total)
+    if as_json:
+        print(json.dumps(report.as_dict()))
+    else:
+        _print_report(domain, report.as_dict())
+
+
+def _print_report(domain: str, report: dict) -> None:
+    table = Table(title=f"ingest {domain}")
+    for column in ("read", "accepted", "duplicates", "quarantined"):
+        table.add_column(column, justify="right")
+    table.add_row(*(f"{report[c]:,}" for c in ("read", "accepted", "duplicates", "quarantined")))
+    Console().print(table)
+    for reason, n in report["reasons"].items():
+        Console().print(f"  quarantined {n:,} x {reason}")
+
+
+def _fail(message: str, hint: str) -> None:
+    console.print(f"[red]error:[/red] {message}\n[dim]next: {hint}[/dim]")
+    raise typer.Exit(2)
+
+
+@app.command()
+def contracts(
+    out: Annotated[Path, typer.Option(help="Where to write the contract reference.")] = Path(
+        "docs/contracts.md"
+    ),
+    check: Annotated[
+        bool, typer.Option(help="Fail if the file differs from the code instead of writing.")
+    ] = False,
+) -> None:
+    """Generate docs/contracts.md from the contracts in code."""
+    from ingestion.contract_docs import render
+
+    text = render()
+    if check:
+        if not out.exists() or out.read_text() != text:
+            _fail(f"{out} is out of date with ingestion/contracts.py", "run `uv run opslake contracts`")
+        return
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text)
+    console.print(f"wrote {out}")
+
+
+@app.command()
+def run() -> None:
+    """Set up, generate demo data if the lake is empty, materialise every asset, print a summary."""
+    from opslake.summary import lake_summary, seed_demo_data
+
+    settings = Settings.from_env()
+    if seed_demo_data(settings, _generate_into_landing):
+        console.print(f"generated the default data set into {settings.landing}")
+    _ensure_dbt_manifest()
+    from orchestration.run import materialize_all
+
+    with console.status("materialising assets") as status:
+        results = materialize_all(settings, on_stage=lambda s: status.update(s))
+    failed = [r.run_id for r in results if not r.success]
+    Console().print(lake_summary(settings))
+    if failed:
+        _fail(f"runs failed: {', '.join(failed)}", "see `make dev` (Dagster UI) for the failing step")
+
+
+def _generate_into_landing(landing: Path) -> None:
+    from ingestion.generator import generate as run_generator
+
+    with _progress() as bar:
+        task = bar.add_task("generating demo data", total=500_000)
+        run_generator(landing, progress=lambda domain, n: bar.advance(task, n))
+
+
+def _ensure_dbt_manifest() -> None:
+    if not (REPO_ROOT / "target" / "manifest.json").exists():
+        dbt = Path(sys.executable).parent / "dbt"
+        subprocess.run([str(dbt), "parse", "--quiet"], cwd=REPO_ROOT, check=True)
+
+
+def main() -> None:
+    app()

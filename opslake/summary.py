@@ -1,0 +1,72 @@
+"""What the main job reports: tables, row counts and quarantine counts."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import duckdb
+import pyarrow.compute as pc
+from rich.table import Table
+
+from ingestion import lake
+from ingestion.contracts import DOMAINS
+from ingestion.landing import pending_files
+from opslake.settings import Settings
+
+
+def seed_demo_data(settings: Settings, generate: Callable[[Path], None]) -> bool:
+    """Generate the default data set into landing/ when nothing is waiting and nothing was ever ingested."""
+    waiting = any(pending_files(settings, d) for d in DOMAINS)
+    ingested = lake.open_table(settings.table_uri("bronze", lake.INGEST_LOG)) is not None
+    if waiting or ingested:
+        return False
+    generate(settings.landing)
+    return True
+
+
+def delta_row_count(uri: str) -> int | None:
+    """Rows in a Delta table from its log's file statistics (no data is read)."""
+    table = lake.open_table(uri)
+    if table is None:
+        return None
+    actions = table.get_add_actions(flatten=True)
+    return int(pc.sum(actions.column("num_records")).as_py() or 0)
+
+
+def quarantine_counts(settings: Settings) -> dict[str, int]:
+    rows = lake.read_table(settings.table_uri("bronze", lake.QUARANTINE), ["domain"])
+    if rows is None:
+        return {}
+    counts = rows.group_by("domain").aggregate([("domain", "count")])
+    return dict(zip(counts["domain"].to_pylist(), counts["domain_count"].to_pylist(), strict=True))
+
+
+def warehouse_counts(settings: Settings) -> list[tuple[str, int]]:
+    if not settings.warehouse.exists():
+        return []
+    with duckdb.connect(str(settings.warehouse), read_only=True) as con:
+        tables = con.execute(
+            "select table_schema, table_name from information_schema.tables order by 1, 2"
+        ).fetchall()
+        return [
+            (f"{s}.{t}", con.execute(f'select count(*) from "{s}"."{t}"').fetchone()[0]) for s, t in tables
+        ]
+
+
+def lake_summary(settings: Settings) -> Table:
+    table = Table(title=f"opslake at {settings.home}")
+    table.add_column("table")
+    table.add_column("rows", justify="right")
+    table.add_column("quarantined", justify="right")
+    quarantined = quarantine_counts(settings)
+    for domain in DOMAINS:
+        rows = delta_row_count(settings.table_uri("bronze", domain))
+        table.add_row(f"bronze.{domain}", _n(rows), _n(quarantined.get(domain, 0)))
+    for name, rows in warehouse_counts(settings):
+        table.add_row(f"warehouse {name}", _n(rows), "")
+    return table
+
+
+def _n(value: int | None) -> str:
+    return "-" if value is None else f"{value:,}"

@@ -1,0 +1,13 @@
+"""Every dbt model as an asset downstream of the bronze tables it reads."""
+
+import dagster as dg
+from dagster_dbt import DbtCliResource, dbt_assets
+
+from orchestration.lib.dbt import DBT_PROJECT, OpslakeTranslator
+
+
+@dbt_assets(
+    manifest=DBT_PROJECT.manifest_path, project=DBT_PROJECT, dagster_dbt_translator=OpslakeTranslator()
+)
+def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
+    yield from dbt.cli(["build"], context=context).stream()

@@ -1,0 +1,60 @@
+"""The main job: materialise every asset through Dagster on the persistent instance under OPSLAKE_HOME."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+
+import dagster as dg
+
+from ingestion.contracts import DOMAINS
+from ingestion.landing import event_date_range, pending_files
+from opslake.settings import Settings
+from orchestration.lib.partitions import clip_to_partitions, partition_range_tags
+
+DAGSTER_YAML = "telemetry:\n  enabled: false\n"
+
+
+def dagster_home(settings: Settings) -> Path:
+    """The Dagster instance folder (runs, event log, schedules), created with telemetry off."""
+    home = settings.home / "dagster"
+    home.mkdir(parents=True, exist_ok=True)
+    config = home / "dagster.yaml"
+    if not config.exists():
+        config.write_text(DAGSTER_YAML)
+    return home
+
+
+def bronze_window(settings: Settings, today: dt.date) -> tuple[str, str] | None:
+    """The daily partitions the waiting landing files touch, across all domains (None if nothing waits)."""
+    spans = [event_date_range(d, files) for d in DOMAINS if (files := pending_files(settings, d))]
+    if not spans:
+        return None
+    known = [s for s in spans if s]
+    if not known:
+        return str(today), str(today)
+    return clip_to_partitions(str(min(s[0] for s in known)), str(max(s[1] for s in known)), str(today))
+
+
+def materialize_all(settings: Settings, on_stage=lambda stage: None) -> list[dg.ExecuteInProcessResult]:
+    """Run bronze for the waiting files' partitions, then every downstream asset; return the runs."""
+    os.environ.update(settings.env())
+    instance = dg.DagsterInstance.from_config(str(dagster_home(settings)))
+    from orchestration.definitions import defs  # imported late: it needs the dbt manifest and the env
+
+    job = defs.resolve_implicit_global_asset_job_def()
+    bronze = [dg.AssetKey(["bronze", d]) for d in DOMAINS]
+    results = []
+    window = bronze_window(settings, dt.datetime.now(dt.UTC).date())
+    if window:
+        on_stage(f"bronze: ingesting landing files (event dates {window[0]} .. {window[1]})")
+        results.append(
+            job.execute_in_process(
+                instance=instance, asset_selection=bronze, tags=partition_range_tags(*window)
+            )
+        )
+    downstream = [k for k in job.asset_layer.asset_graph.get_all_asset_keys() if k not in set(bronze)]
+    on_stage(f"transforms: building {len(downstream)} downstream assets")
+    results.append(job.execute_in_process(instance=instance, asset_selection=downstream))
+    return results
