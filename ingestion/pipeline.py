@@ -250,8 +250,10 @@ class _BronzeWriter:
     def _flush(self) -> None:
         if self.buffer:
             table = pa.concat_tables(self.buffer)
-            lake.append(self.uri, table, partition_by=["event_date"])
-            self.index.mark_written(set(table["event_date"].to_pylist()))
+            for start in range(0, table.num_rows, FLUSH_ROWS):  # bounded commits: a crash loses little work
+                part = table.slice(start, FLUSH_ROWS)
+                lake.append(self.uri, part, partition_by=["event_date"])
+                self.index.mark_written(set(part["event_date"].unique().to_pylist()))
         if self.quarantine_rows:
             rows = pa.Table.from_pylist(self.quarantine_rows, schema=lake.QUARANTINE_SCHEMA)
             lake.append(self.quarantine_uri, rows, partition_by=["quarantine_date"])

@@ -19,6 +19,7 @@ from ingestion.validate import Parsed
 
 FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl", ".csv": "csv", ".parquet": "parquet"}
 CHUNK_BYTES = 32 * 1024 * 1024
+READ_BYTES = 1024 * 1024
 CSV_NULLS = frozenset({"", "NULL"})
 
 
@@ -46,29 +47,34 @@ def _open(path: Path):
 def jsonl_blocks(
     path: Path, block_bytes: int = CHUNK_BYTES
 ) -> Iterator[tuple[int, bytes | None, str | None]]:
-    """Yield ``(first_line, block, error)``: blocks of whole lines, and a final error if the file is corrupt."""
-    line = 1
-    tail = b""
+    """Yield ``(first_line, block, error)``: blocks of whole lines, and a final error if the file is corrupt.
+
+    The file is read in small pieces so that a corrupt stream loses only what follows the damage.
+    """
+    line, buffer = 1, bytearray()
+    error = None
     with _open(path) as f:
         while True:
             try:
-                data = f.read(block_bytes)
+                piece = f.read1(READ_BYTES)
             except (OSError, EOFError, zlib.error) as exc:
-                if tail:
-                    yield line, tail, None
-                    line += tail.count(b"\n") + 1
-                yield line, None, f"corrupt_file:{type(exc).__name__}"
-                return
-            if not data:
+                error = f"corrupt_file:{type(exc).__name__}"
                 break
-            data = tail + data
-            cut = data.rfind(b"\n") + 1
-            block, tail = data[:cut], data[cut:]
-            if block:
-                yield line, block, None
-                line += block.count(b"\n")
-    if tail:
-        yield line, tail, None
+            if not piece:
+                break
+            buffer += piece
+            if len(buffer) >= block_bytes:
+                cut = buffer.rfind(b"\n") + 1
+                if cut:
+                    block = bytes(buffer[:cut])
+                    del buffer[:cut]
+                    yield line, block, None
+                    line += block.count(b"\n")
+    if buffer:
+        yield line, bytes(buffer), None
+        line += buffer.count(b"\n") + 1
+    if error:
+        yield line, None, error
 
 
 def parse_jsonl_block(first_line: int, block: bytes) -> Parsed:

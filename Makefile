@@ -1,0 +1,41 @@
+# Every target sets itself up on a fresh machine: uv (bootstrapped if missing), the locked environment, dbt's manifest.
+SHELL := /bin/bash
+export OPSLAKE_HOME ?= $(CURDIR)/.opslake
+export DAGSTER_HOME ?= $(OPSLAKE_HOME)/dagster
+export DO_NOT_TRACK := 1
+export DBT_SEND_ANONYMOUS_USAGE_STATS := false
+export PATH := $(HOME)/.local/bin:$(PATH)
+UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
+
+.PHONY: setup run test dev bench lint clean
+
+setup: .venv/.synced target/manifest.json
+
+$(UV):
+	python3 -m pip install --user --quiet uv || python3 -m pip install --quiet uv
+
+.venv/.synced: pyproject.toml uv.lock | $(UV)
+	$(UV) sync --locked
+	touch $@
+
+target/manifest.json: .venv/.synced dbt_project.yml profiles.yml $(shell find transforms -type f 2>/dev/null)
+	$(UV) run dbt parse --quiet
+
+run: setup
+	$(UV) run opslake run
+
+test: setup
+	$(UV) run pytest -q
+
+dev: setup
+	mkdir -p $(DAGSTER_HOME) && test -f $(DAGSTER_HOME)/dagster.yaml || printf 'telemetry:\n  enabled: false\n' > $(DAGSTER_HOME)/dagster.yaml
+	$(UV) run dagster dev -m orchestration.definitions
+
+bench: setup
+	$(UV) run opslake bench ingest
+
+lint: setup
+	$(UV) run ruff check . && $(UV) run ruff format --check .
+
+clean:
+	rm -rf .opslake target logs

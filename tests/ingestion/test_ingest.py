@@ -1,0 +1,191 @@
+"""Bronze ingestion: contract validation, the accounting identity, exactly-once, FOCUS, kill and restart."""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from deltalake import DeltaTable
+
+from ingestion import lake
+from ingestion.pipeline import ingest
+from tests.ingestion.records import BROKEN_AUDIT, audit, write_jsonl
+
+FOCUS_SAMPLE = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "focus" / "focus-1.0-sample.csv"
+
+
+def bronze(settings, domain: str) -> pa.Table:
+    return DeltaTable(settings.table_uri("bronze", domain)).to_pyarrow_table()
+
+
+def quarantine(settings) -> pa.Table:
+    return DeltaTable(settings.table_uri("bronze", lake.QUARANTINE)).to_pyarrow_table()
+
+
+@pytest.mark.parametrize(("line", "reason"), BROKEN_AUDIT, ids=[r for _, r in BROKEN_AUDIT])
+def test_each_bad_input_class_is_quarantined_with_its_reason(settings, tmp_path, line, reason):
+    path = write_jsonl(tmp_path / "audit.jsonl", [audit(1), line])
+    report = ingest(settings, "audit", [path])
+    assert report.as_dict()["reasons"] == {reason: 1}
+    assert (report.read, report.accepted, report.quarantined) == (2, 1, 1)
+    q = quarantine(settings).to_pylist()
+    assert [(r["line"], r["reason"]) for r in q] == [(2, reason)]
+    raw = line if isinstance(line, bytes) else line.encode() if isinstance(line, str) else None
+    if raw is not None:
+        assert q[0]["raw_bytes"] == raw  # the raw text is kept byte for byte
+
+
+def test_accounting_identity_and_duplicates_in_batch_and_table(settings, tmp_path):
+    good = [audit(i) for i in range(50)]
+    first = write_jsonl(tmp_path / "a.jsonl", good[:30] + [good[5], good[6]] + [x for x, _ in BROKEN_AUDIT])
+    report = ingest(settings, "audit", [first])
+    assert report.as_dict() == {
+        "read": 30 + 2 + len(BROKEN_AUDIT),
+        "accepted": 30,
+        "duplicates": 2,
+        "quarantined": len(BROKEN_AUDIT),
+        "reasons": _count(r for _, r in BROKEN_AUDIT),
+    }
+    second = write_jsonl(tmp_path / "b.jsonl.gz", good[20:50])  # 10 already in the table, 20 new
+    report = ingest(settings, "audit", [second])
+    assert (report.read, report.accepted, report.duplicates, report.quarantined) == (30, 20, 10, 0)
+    table = bronze(settings, "audit")
+    assert sorted(table["event_id"].to_pylist()) == sorted(f"aud-{i}" for i in range(50))
+
+
+def _count(reasons) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for r in reasons:
+        out[r] = out.get(r, 0) + 1
+    return dict(sorted(out.items()))
+
+
+def test_reingesting_the_same_file_changes_nothing(settings, tmp_path):
+    path = write_jsonl(tmp_path / "a.jsonl", [audit(i) for i in range(20)] + [x for x, _ in BROKEN_AUDIT])
+    ingest(settings, "audit", [path])
+    before = (bronze(settings, "audit").num_rows, quarantine(settings).num_rows)
+    again = ingest(settings, "audit", [path])
+    assert (again.accepted, again.duplicates, again.quarantined) == (0, 20, len(BROKEN_AUDIT))
+    assert (
+        (bronze(settings, "audit").num_rows, quarantine(settings).num_rows)
+        == before
+        == (20, len(BROKEN_AUDIT))
+    )
+
+
+def test_bronze_rows_are_typed_partitioned_and_keep_lineage_and_extras(settings, tmp_path):
+    path = write_jsonl(
+        tmp_path / "a.jsonl", [audit(1, occurred_at="2026-11-02T23:30:00-02:00", vendor_field=[1, 2])]
+    )
+    ingest(settings, "audit", [path])
+    row = bronze(settings, "audit").to_pylist()[0]
+    assert row["occurred_at"].isoformat() == "2026-11-03T01:30:00+00:00"  # converted to UTC
+    assert str(row["event_date"]) == "2026-11-03"  # partition by the UTC date
+    assert json.loads(row["_extra"]) == {"vendor_field": [1, 2]}  # unknown fields are kept
+    assert (row["_source_file"], row["_line"]) == (str(path), 1)
+    partitions = {p["event_date"] for p in DeltaTable(settings.table_uri("bronze", "audit")).partitions()}
+    assert partitions == {"2026-11-03"}
+
+
+def test_csv_and_parquet_inputs_follow_the_same_contract(settings, tmp_path):
+    rows = [audit(i) for i in range(4)]
+    csv_path = tmp_path / "a.csv"
+    with open(csv_path, "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+        writer.writeheader()
+        for r in rows[:2]:
+            writer.writerow({**r, "mfa_used": "true"})
+        writer.writerow({**rows[2], "mfa_used": "maybe"})
+    pq.write_table(pa.Table.from_pylist(rows[3:]), tmp_path / "a.parquet")
+    report = ingest(settings, "audit", [csv_path, tmp_path / "a.parquet"])
+    assert (report.accepted, report.quarantined, dict(report.reasons)) == (3, 1, {"bad_type:mfa_used": 1})
+    assert bronze(settings, "audit").column("mfa_used").to_pylist() == [True, True, True]
+
+
+def test_truncated_gzip_keeps_what_was_readable_and_quarantines_the_rest(settings, tmp_path):
+    data = gzip.compress(b"".join(json.dumps(audit(i)).encode() + b"\n" for i in range(2000)))
+    path = tmp_path / "cut.jsonl.gz"
+    path.write_bytes(data[: len(data) // 2])
+    report = ingest(settings, "audit", [path])
+    assert report.read == report.accepted + report.duplicates + report.quarantined
+    assert 0 < report.accepted < 2000
+    assert report.reasons["corrupt_file:EOFError"] == 1
+    assert report.quarantined <= 2  # the damage, and at most the line it cut in half
+
+
+def test_unsupported_file_type_fails_before_writing(settings, tmp_path):
+    (tmp_path / "a.xml").write_text("<a/>")
+    with pytest.raises(ValueError, match="unsupported file type"):
+        ingest(settings, "audit", [tmp_path / "a.xml"])
+    assert lake.open_table(settings.table_uri("bronze", "audit")) is None
+
+
+def test_focus_sample_ingests_as_it_is(settings):
+    with open(FOCUS_SAMPLE, newline="") as f:
+        rows = list(csv.DictReader(f))
+    billed = sum(float(r["BilledCost"]) for r in rows)
+    nulls = sum(r["ChargeClass"] == "NULL" for r in rows)
+    report = ingest(settings, "cost", [FOCUS_SAMPLE])
+    assert (report.read, report.accepted, report.quarantined) == (len(rows), len(rows), 0)
+    table = bronze(settings, "cost")
+    assert table.num_rows == 1000
+    assert sum(table["billed_cost"].to_pylist()) == pytest.approx(billed, abs=1e-9)
+    assert table["charge_class"].null_count == nulls  # literal NULL strings are nulls
+    assert set(table["tenant_id"].to_pylist()) == {"unallocated"}  # the sample carries no tenant tag
+    assert {json.loads(x)["Id"] for x in table["_extra"].to_pylist()} == {r["Id"] for r in rows}
+    assert ingest(settings, "cost", [FOCUS_SAMPLE]).duplicates == 1000
+
+
+def test_cost_rows_map_to_tenants_through_tags_and_identical_rows_stay_distinct(settings, tmp_path):
+    with open(FOCUS_SAMPLE, newline="") as f:
+        reader = csv.DictReader(f)
+        header, row = reader.fieldnames, next(reader)
+    path = tmp_path / "focus.csv"
+    with open(path, "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=header)
+        writer.writeheader()
+        tagged = {**row, "Tags": json.dumps({"tenant": "t-acme", "env": "prod"})}
+        writer.writerows([tagged, tagged, row])
+    report = ingest(settings, "cost", [path])
+    assert report.accepted == 3  # two identical line items are two charges, not a duplicate
+    assert sorted(bronze(settings, "cost")["tenant_id"].to_pylist()) == ["t-acme", "t-acme", "unallocated"]
+
+
+KILL_SCRIPT = """
+import sys
+from pathlib import Path
+from ingestion import pipeline
+from opslake.settings import Settings
+pipeline.FLUSH_ROWS = 2_000
+pipeline.ingest(Settings.at(sys.argv[1]), "audit", [Path(sys.argv[2])], workers=1)
+"""
+
+
+def test_killed_ingestion_restarts_without_duplicates_or_loss(settings, tmp_path):
+    n = 60_000
+    path = write_jsonl(tmp_path / "big.jsonl", [audit(i) for i in range(n)] + [x for x, _ in BROKEN_AUDIT])
+    log = Path(settings.table_uri("bronze", "audit")) / "_delta_log"
+    proc = subprocess.Popen([sys.executable, "-c", KILL_SCRIPT, str(settings.home), str(path)])
+    deadline = time.time() + 60
+    while time.time() < deadline and len(list(log.glob("*.json"))) < 2 and proc.poll() is None:
+        time.sleep(0.02)
+    assert proc.poll() is None, "ingestion finished before it could be killed; make the file larger"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    partial = bronze(settings, "audit").num_rows
+    assert 0 < partial < n
+    report = ingest(settings, "audit", [path])
+    assert report.duplicates == partial and report.accepted == n - partial
+    ids = bronze(settings, "audit")["event_id"].to_pylist()
+    assert len(ids) == len(set(ids)) == n
+    assert quarantine(settings).num_rows == len(BROKEN_AUDIT)
