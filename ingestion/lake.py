@@ -81,33 +81,47 @@ class KeyIndex:
     def __init__(self, uri: str, max_dates: int = 48) -> None:
         self.uri = uri
         self.max_dates = max_dates
-        self._ids: OrderedDict[dt.date, set[str]] = OrderedDict()
-        self._refresh_partitions()
+        self._ids: OrderedDict[dt.date, list[pa.Array]] = OrderedDict()
+        table = open_table(uri)
+        self._partitions = (
+            {dt.date.fromisoformat(p["event_date"]) for p in table.partitions()} if table else set()
+        )
 
-    def _refresh_partitions(self) -> None:
-        table = open_table(self.uri)
-        self._partitions: set[dt.date] = set()
-        if table is not None:
-            for part in table.partitions():
-                self._partitions.add(dt.date.fromisoformat(part["event_date"]))
+    def new_rows(self, ids: pa.Array, dates: pa.Array) -> pa.Array:
+        """Indexes of rows whose id is new: not stored and not earlier in this batch. Records them as seen."""
+        days = set(pc.unique(dates).to_pylist())
+        known = self._load(days)
+        positions = pa.array(range(len(ids)), pa.int64())
+        first = (
+            pa.table({"id": ids, "i": positions}).group_by("id", use_threads=False).aggregate([("i", "min")])
+        )
+        is_new = pc.is_in(positions, value_set=first["i_min"])
+        stored = [chunk for d in days for chunk in known[d]]
+        if stored:
+            is_new = pc.and_(is_new, pc.invert(pc.is_in(ids, value_set=pa.concat_arrays(stored))))
+        keep = pc.indices_nonzero(is_new)
+        kept_ids, kept_dates = ids.take(keep), dates.take(keep)
+        for d in days:
+            known[d].append(kept_ids.filter(pc.equal(kept_dates, pa.scalar(d, pa.date32()))))
+        return keep
 
-    def ids_for(self, dates: set[dt.date]) -> dict[dt.date, set[str]]:
-        missing = [d for d in dates if d not in self._ids]
+    def _load(self, days: set[dt.date]) -> dict[dt.date, list[pa.Array]]:
+        missing = [d for d in days if d not in self._ids]
         if missing:
-            loaded: dict[dt.date, set[str]] = {d: set() for d in missing}
+            loaded: dict[dt.date, list[pa.Array]] = {d: [] for d in missing}
             stored = [d for d in missing if d in self._partitions]
             if stored:
                 rows = read_table(self.uri, ["event_id", "event_date"], ds.field("event_date").isin(stored))
-                for eid, day in zip(
-                    rows["event_id"].to_pylist(), rows["event_date"].to_pylist(), strict=True
-                ):
-                    loaded[day].add(eid)
+                for d in stored:
+                    loaded[d].append(
+                        rows["event_id"].filter(pc.equal(rows["event_date"], d)).combine_chunks()
+                    )
             self._ids.update(loaded)
-        for d in dates:
+        for d in days:
             self._ids.move_to_end(d)
-        while len(self._ids) > max(self.max_dates, len(dates)):
+        while len(self._ids) > max(self.max_dates, len(days)):
             self._ids.popitem(last=False)
-        return {d: self._ids[d] for d in dates}
+        return {d: self._ids[d] for d in days}
 
     def mark_written(self, dates: set[dt.date]) -> None:
         self._partitions |= dates
@@ -121,4 +135,4 @@ def quarantine_keys(uri: str, sha256: str) -> set[int]:
 
 def dates_of(table: pa.Table) -> pa.Array:
     """Event date (UTC) of each row."""
-    return pc.cast(table["occurred_at"], pa.date32())
+    return pc.cast(table["occurred_at"].combine_chunks(), pa.date32())

@@ -11,24 +11,26 @@ from __future__ import annotations
 import datetime as dt
 import fcntl
 import hashlib
-import multiprocessing
+import os
 from collections import Counter
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from ingestion import lake
 from ingestion.contracts import Contract, contract_for
+from ingestion.fastpath import validate_block
 from ingestion.readers import csv_chunks, file_format, jsonl_blocks, parquet_chunks, parse_jsonl_block
 from ingestion.validate import Parsed, Validated, validate
 from opslake.settings import Settings
 
 FLUSH_ROWS = 1_000_000
-PARALLEL_MIN_BYTES = 64 * 1024 * 1024
+_TIMESTAMP = pa.timestamp("us", tz="UTC")
 
 Progress = Callable[[int], None]  # called with the number of input bytes just processed
 
@@ -81,8 +83,9 @@ def ingest(
     report = IngestReport()
     with _domain_lock(settings, domain):
         writer = _BronzeWriter(settings, contract)
-        big = sum(p.stat().st_size for p in files) >= PARALLEL_MIN_BYTES
-        pool = _pool(workers) if big else None
+        # Threads suffice: the fast path parses and checks in Arrow's C++ code, which releases the GIL.
+        n = workers if workers is not None else min(4, os.cpu_count() or 1)
+        pool = ThreadPoolExecutor(n, thread_name_prefix="ingest") if n > 1 else None
         try:
             for path in files:
                 report.add(_ingest_file(writer, path, pool, progress))
@@ -90,11 +93,6 @@ def ingest(
             if pool is not None:
                 pool.shutdown(cancel_futures=True)
     return report
-
-
-def _pool(workers: int | None) -> ProcessPoolExecutor | None:
-    n = workers if workers is not None else min(4, multiprocessing.cpu_count())
-    return ProcessPoolExecutor(n, mp_context=multiprocessing.get_context("spawn")) if n > 1 else None
 
 
 @contextmanager
@@ -148,7 +146,7 @@ def _validated_chunks(contract: Contract, path: Path, pool) -> Iterator[tuple[Va
                 yield _process_block(contract.domain, first_line, block)
                 continue
             pending.append(pool.submit(_process_block, contract.domain, first_line, block))
-            if len(pending) > 2:
+            if len(pending) > 4:  # workers keep parsing while this thread deduplicates and commits
                 yield pending.pop(0).result()
         for future in pending:
             yield future.result()
@@ -159,13 +157,13 @@ def _validated_chunks(contract: Contract, path: Path, pool) -> Iterator[tuple[Va
 
 
 def _process_block(domain: str, first_line: int, block: bytes) -> tuple[Validated, Parsed, int]:
+    contract, now = contract_for(domain), dt.datetime.now(dt.UTC)
+    fast = validate_block(contract, first_line, block, now)
+    if fast is not None:
+        n = fast.table.num_rows
+        return fast, Parsed(list(range(first_line, first_line + n)), [], [], []), len(block)
     parsed = parse_jsonl_block(first_line, block)
-    validated = validate(contract_for(domain), parsed)
-    # Only rejected records travel back with their raw text; accepted ones are in the Arrow table.
-    rejected = set(validated.rejected)
-    parsed.raws = [raw if i in rejected else b"" for i, raw in enumerate(parsed.raws)]
-    parsed.records = []
-    return validated, parsed, len(block)
+    return validate(contract, parsed, now), parsed, len(block)
 
 
 class _BronzeWriter:
@@ -195,33 +193,22 @@ class _BronzeWriter:
         if not table.num_rows:
             return
         dates = lake.dates_of(table)
-        keep = self._new_rows(table["event_id"].to_pylist(), dates.to_pylist())
+        keep = self.index.new_rows(table["event_id"].combine_chunks(), dates)
         self.report.duplicates += table.num_rows - len(keep)
         if len(keep) < table.num_rows:
-            indices = pa.array(keep, pa.int64())
-            table, dates = table.take(indices), dates.take(indices)
+            table, dates = table.take(keep), dates.take(keep)
+        self.report.dates.update(pc.unique(dates).to_pylist())
         self.report.accepted += table.num_rows
         n = table.num_rows
         table = (
             table.append_column("event_date", dates)
-            .append_column("_source_file", pa.array([self.source] * n, pa.string()))
-            .append_column("_ingested_at", pa.array([self.ingested_at] * n, pa.timestamp("us", tz="UTC")))
+            .append_column("_source_file", pa.repeat(pa.scalar(self.source, pa.string()), n))
+            .append_column("_ingested_at", pa.repeat(pa.scalar(self.ingested_at, _TIMESTAMP), n))
         )
         self.buffer.append(table.select(self.schema.names).cast(self.schema))
         self.buffered += n
         if self.buffered >= FLUSH_ROWS:
             self._flush()
-
-    def _new_rows(self, ids: list[str], days: list[dt.date]) -> list[int]:
-        known = self.index.ids_for(set(days))
-        keep = []
-        for j, (eid, day) in enumerate(zip(ids, days, strict=True)):
-            seen = known[day]
-            if eid not in seen:
-                seen.add(eid)
-                keep.append(j)
-        self.report.dates.update(known)
-        return keep
 
     def _quarantine(self, validated: Validated, parsed: Parsed) -> None:
         for i, errors in sorted(validated.rejected.items()):

@@ -51,30 +51,47 @@ def jsonl_blocks(
 
     The file is read in small pieces so that a corrupt stream loses only what follows the damage.
     """
-    line, buffer = 1, bytearray()
-    error = None
+    line, tail, error = 1, b"", None
     with _open(path) as f:
         while True:
             try:
-                piece = f.read1(READ_BYTES)
-            except (OSError, EOFError, zlib.error) as exc:
-                error = f"corrupt_file:{type(exc).__name__}"
+                data = _read_block(f, block_bytes)
+            except _Corrupt as exc:
+                data, error = exc.args[0], exc.args[1]
+            at_end = len(data) < block_bytes
+            data = tail + data
+            cut = data.rfind(b"\n") + 1
+            if error or not cut:
+                tail = data
+            else:
+                block, tail = data[:cut], data[cut:]
+                yield line, block, None
+                line += block.count(b"\n")
+            if error or at_end:
                 break
-            if not piece:
-                break
-            buffer += piece
-            if len(buffer) >= block_bytes:
-                cut = buffer.rfind(b"\n") + 1
-                if cut:
-                    block = bytes(buffer[:cut])
-                    del buffer[:cut]
-                    yield line, block, None
-                    line += block.count(b"\n")
-    if buffer:
-        yield line, bytes(buffer), None
-        line += buffer.count(b"\n") + 1
+    if tail:
+        yield line, tail, None
+        line += tail.count(b"\n") + 1
     if error:
         yield line, None, error
+
+
+class _Corrupt(Exception):
+    """A compressed stream broke; ``args`` are the bytes read before the damage and the reason."""
+
+
+def _read_block(f, size: int) -> bytes:
+    """Up to ``size`` bytes; a damaged gzip stream raises ``_Corrupt`` with what was read before it."""
+    if not isinstance(f, gzip.GzipFile):
+        return f.read(size)
+    pieces, have = [], 0
+    try:
+        while have < size and (piece := f.read1(min(READ_BYTES, size - have))):
+            pieces.append(piece)
+            have += len(piece)
+    except (OSError, EOFError, zlib.error) as exc:
+        raise _Corrupt(b"".join(pieces), f"corrupt_file:{type(exc).__name__}") from None
+    return b"".join(pieces)
 
 
 def parse_jsonl_block(first_line: int, block: bytes) -> Parsed:

@@ -163,5 +163,20 @@ def _ensure_dbt_manifest() -> None:
         subprocess.run([str(dbt), "parse", "--quiet"], cwd=REPO_ROOT, check=True)
 
 
+@bench_app.command("ingest")
+def bench_ingest(
+    events: Annotated[list[int], typer.Option(help="Sizes to measure (repeat the option).")] = [1_000_000],  # noqa: B006
+    workdir: Annotated[Path | None, typer.Option(help="Keep generated data here (re-used).")] = None,
+    out: Annotated[Path | None, typer.Option(help="Write the figures as JSON here.")] = None,
+) -> None:
+    """Bronze ingestion throughput and peak memory against DuckDB writing the same files to Parquet."""
+    from opslake.bench import run_benchmark
+
+    results = run_benchmark(events, workdir, echo=Console().print)
+    if out:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps([m.as_dict() for m in results], indent=2) + "\n")
+
+
 def main() -> None:
     app()
