@@ -1,0 +1,3 @@
+from opslake.cli import main
+
+main()
