@@ -17,7 +17,7 @@ import pyarrow.compute as pc
 import pyarrow.json as pj
 
 from ingestion.contracts import Contract, Field
-from ingestion.validate import EARLIEST, FUTURE_TOLERANCE, Validated
+from ingestion.validate import Validated, time_bounds
 
 _READ = pj.ReadOptions(use_threads=False, block_size=1 << 30)
 
@@ -42,7 +42,7 @@ def validate_block(contract: Contract, first_line: int, block: bytes, now: datet
     row_types = table[contract.field(rt).input_name].combine_chunks() if rt else None
     columns = {}
     for f in contract.fields:
-        column = _checked(f, table[f.input_name].combine_chunks(), row_types, now)
+        column = _checked(contract, f, table[f.input_name].combine_chunks(), row_types, now)
         if column is None:
             return None
         columns[f.name] = column
@@ -55,7 +55,9 @@ def _read_type(f: Field) -> pa.DataType:
     return pa.string() if f.kind == "timestamp" else f.arrow_type
 
 
-def _checked(f: Field, column: pa.Array, row_types: pa.Array | None, now: datetime) -> pa.Array | None:
+def _checked(
+    contract: Contract, f: Field, column: pa.Array, row_types: pa.Array | None, now: datetime
+) -> pa.Array | None:
     """The column converted to its kind, or None when any value breaks the field's rules."""
     if _missing(f, column, row_types):
         return None
@@ -66,7 +68,8 @@ def _checked(f: Field, column: pa.Array, row_types: pa.Array | None, now: dateti
             return None
         bounds = pc.min_max(column)
         lo, hi = bounds["min"].as_py(), bounds["max"].as_py()
-        if lo is not None and (lo < EARLIEST or hi > now + FUTURE_TOLERANCE):
+        earliest, latest = time_bounds(contract, f, now)
+        if lo is not None and (lo < earliest or hi > latest):
             return None
     elif f.kind == "enum":
         if pc.all(pc.is_in(column.drop_null(), value_set=pa.array(f.values))).as_py() is False:

@@ -21,6 +21,7 @@ import pyarrow.compute as pc
 from ingestion.contracts import Contract, Field
 
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+LATEST = datetime(2100, 1, 1, tzinfo=UTC)
 FUTURE_TOLERANCE = timedelta(days=1)
 TEXT_TRUE = frozenset({"true", "1", "yes", "t"})
 TEXT_FALSE = frozenset({"false", "0", "no", "f"})
@@ -103,7 +104,7 @@ def _convert_column(
             for j, (v, r) in enumerate(zip(values, required, strict=True))
             if r and v is None
         )
-    converted = _fast_path(f, values, textual, now)
+    converted = _fast_path(f, values, textual, contract, now)
     if converted is None:
         converted = list(values)
         convert = _converter(f, textual, contract, now)
@@ -119,7 +120,7 @@ def _convert_column(
     return converted, bad
 
 
-def _fast_path(f: Field, values: list, textual: bool, now: datetime) -> pa.Array | None:
+def _fast_path(f: Field, values: list, textual: bool, contract: Contract, now: datetime) -> pa.Array | None:
     """Whole-column conversion when every value is valid, else None (fall back to value by value)."""
     kind, present = f.kind, [v for v in values if v is not None]
     if kind in ("string", "text", "enum"):
@@ -139,7 +140,8 @@ def _fast_path(f: Field, values: list, textual: bool, now: datetime) -> pa.Array
             return None
         bounds = pc.min_max(parsed)
         lo, hi = bounds["min"].as_py(), bounds["max"].as_py()
-        return None if lo is not None and (lo < EARLIEST or hi > now + FUTURE_TOLERANCE) else parsed
+        earliest, latest = time_bounds(contract, f, now)
+        return None if lo is not None and (lo < earliest or hi > latest) else parsed
     if kind == "boolean":
         return pa.array(values, pa.bool_()) if all(v.__class__ is bool for v in present) else None
     numeric = (int,) if kind == "integer" else (int, float)
@@ -148,6 +150,12 @@ def _fast_path(f: Field, values: list, textual: bool, now: datetime) -> pa.Array
             return None
         return pa.array(values, f.arrow_type) if _in_range(f, present) else None
     return None
+
+
+def time_bounds(contract: Contract, f: Field, now: datetime) -> tuple[datetime, datetime]:
+    """Accepted span of a timestamp: the event time may not lie in the future (beyond clock skew); other
+    times (a billing period's end, say) may."""
+    return EARLIEST, (now + FUTURE_TOLERANCE if f.name == contract.time_field else LATEST)
 
 
 def _in_range(f: Field, present: list) -> bool:
@@ -183,6 +191,8 @@ def _converter(f: Field, textual: bool, contract: Contract, now: datetime):
             raise Invalid("bad_type") from None
         return v
 
+    earliest, latest = time_bounds(contract, f, now)
+
     def to_timestamp(v):
         if isinstance(v, datetime):
             ts = v
@@ -198,7 +208,7 @@ def _converter(f: Field, textual: bool, contract: Contract, now: datetime):
                 raise Invalid("bad_type")  # a time without a zone is ambiguous
             ts = ts.replace(tzinfo=UTC)
         ts = ts.astimezone(UTC)
-        if ts < EARLIEST or ts > now + FUTURE_TOLERANCE:
+        if ts < earliest or ts > latest:
             raise Invalid("out_of_range")
         return ts
 
