@@ -89,6 +89,7 @@ def ingest(
         try:
             for path in files:
                 report.add(_ingest_file(writer, path, pool, progress))
+            writer.flush()
         finally:
             if pool is not None:
                 pool.shutdown(cancel_futures=True)
@@ -117,19 +118,12 @@ def file_sha256(path: Path) -> str:
 
 def _ingest_file(writer: _BronzeWriter, path: Path, pool, progress: Progress | None) -> IngestReport:
     started = _now()
-    sha = file_sha256(path)
-    source = str(path.resolve())
-    writer.begin_file(source, sha)
+    writer.begin_file(str(path.resolve()), file_sha256(path))
     for validated, parsed, size in _validated_chunks(writer.contract, path, pool):
         writer.add(validated, parsed)
         if progress:
             progress(size)
-    report = writer.end_file()
-    lake.append(
-        writer.settings.table_uri("bronze", lake.INGEST_LOG),
-        _log_row(writer.contract.domain, source, sha, path.stat().st_size, report, started),
-    )
-    return report
+    return writer.end_file(path.stat().st_size, started)
 
 
 def _validated_chunks(contract: Contract, path: Path, pool) -> Iterator[tuple[Validated, Parsed, int]]:
@@ -167,7 +161,12 @@ def _process_block(domain: str, first_line: int, block: bytes) -> tuple[Validate
 
 
 class _BronzeWriter:
-    """Deduplicates validated rows against the table and buffers them into large Delta commits."""
+    """Deduplicates validated rows against the table and buffers them, across files, into large commits.
+
+    A flush commits data, then quarantine rows, then the ingest-log rows of the files completed so far: a
+    crash between them leaves rows that the next run recognises (event ids, quarantine keys), never a log
+    entry for data that is not there.
+    """
 
     def __init__(self, settings: Settings, contract: Contract) -> None:
         self.settings = settings
@@ -178,12 +177,13 @@ class _BronzeWriter:
         self.schema = contract.arrow_schema()
         self.buffer: list[pa.Table] = []
         self.buffered = 0
+        self.quarantine_rows: list[dict] = []
+        self.log_rows: list[dict] = []
+        self.quarantined: dict[str, set[int]] = {}  # lines already quarantined, per source content hash
 
     def begin_file(self, source: str, sha: str) -> None:
         self.source, self.sha = source, sha
         self.report = IngestReport(files=[source])
-        self.quarantined_lines = lake.quarantine_keys(self.quarantine_uri, sha)
-        self.quarantine_rows: list[dict] = []
         self.ingested_at = _now()
 
     def add(self, validated: Validated, parsed: Parsed) -> None:
@@ -208,16 +208,18 @@ class _BronzeWriter:
         self.buffer.append(table.select(self.schema.names).cast(self.schema))
         self.buffered += n
         if self.buffered >= FLUSH_ROWS:
-            self._flush()
+            self.flush()
 
     def _quarantine(self, validated: Validated, parsed: Parsed) -> None:
         for i, errors in sorted(validated.rejected.items()):
             self.report.quarantined += 1
             self.report.reasons[errors[0]] += 1
             line = parsed.lines[i]
-            if line in self.quarantined_lines:
-                continue  # quarantined by an earlier run of the same file
-            self.quarantined_lines.add(line)
+            if self.sha not in self.quarantined:
+                self.quarantined[self.sha] = lake.quarantine_keys(self.quarantine_uri, self.sha)
+            if line in self.quarantined[self.sha]:
+                continue  # quarantined by an earlier run of the same content
+            self.quarantined[self.sha].add(line)
             raw = parsed.raws[i]
             self.quarantine_rows.append(
                 {
@@ -234,7 +236,7 @@ class _BronzeWriter:
                 }
             )
 
-    def _flush(self) -> None:
+    def flush(self) -> None:
         if self.buffer:
             table = pa.concat_tables(self.buffer)
             for start in range(0, table.num_rows, FLUSH_ROWS):  # bounded commits: a crash loses little work
@@ -244,31 +246,30 @@ class _BronzeWriter:
         if self.quarantine_rows:
             rows = pa.Table.from_pylist(self.quarantine_rows, schema=lake.QUARANTINE_SCHEMA)
             lake.append(self.quarantine_uri, rows, partition_by=["quarantine_date"])
-        self.buffer, self.buffered, self.quarantine_rows = [], 0, []
+        if self.log_rows:
+            log = pa.Table.from_pylist(self.log_rows, schema=lake.INGEST_LOG_SCHEMA)
+            lake.append(self.settings.table_uri("bronze", lake.INGEST_LOG), log)
+        self.buffer, self.buffered, self.quarantine_rows, self.log_rows = [], 0, [], []
 
-    def end_file(self) -> IngestReport:
-        self._flush()
-        return self.report
-
-
-def _log_row(
-    domain: str, source: str, sha: str, size: int, r: IngestReport, started: dt.datetime
-) -> pa.Table:
-    row = {
-        "domain": domain,
-        "source_file": source,
-        "source_sha256": sha,
-        "bytes": size,
-        "read": r.read,
-        "accepted": r.accepted,
-        "duplicates": r.duplicates,
-        "quarantined": r.quarantined,
-        "first_event_date": min(r.dates, default=None),
-        "last_event_date": max(r.dates, default=None),
-        "started_at": started,
-        "finished_at": _now(),
-    }
-    return pa.Table.from_pylist([row], schema=lake.INGEST_LOG_SCHEMA)
+    def end_file(self, size: int, started: dt.datetime) -> IngestReport:
+        r = self.report
+        self.log_rows.append(
+            {
+                "domain": self.contract.domain,
+                "source_file": self.source,
+                "source_sha256": self.sha,
+                "bytes": size,
+                "read": r.read,
+                "accepted": r.accepted,
+                "duplicates": r.duplicates,
+                "quarantined": r.quarantined,
+                "first_event_date": min(r.dates, default=None),
+                "last_event_date": max(r.dates, default=None),
+                "started_at": started,
+                "finished_at": _now(),
+            }
+        )
+        return r
 
 
 def _now() -> dt.datetime:

@@ -64,7 +64,8 @@ def validate(contract: Contract, parsed: Parsed, now: datetime | None = None) ->
         rt = contract.field(contract.record_type_field)
         row_types = [r.get(rt.input_name) for r in records]
     for f in contract.fields:
-        values = [r.get(f.input_name) for r in records]
+        name = f.input_name
+        values = [r.get(name) for r in records]
         required = _required_mask(f, row_types)
         converted, bad = _convert_column(f, values, required, parsed.textual, contract, now)
         for j, reason in bad.items():
