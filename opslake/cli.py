@@ -142,7 +142,7 @@ def run() -> None:
     from orchestration.run import materialize_all
 
     with console.status("materialising assets") as status:
-        results = materialize_all(settings, on_stage=lambda s: status.update(s))
+        results = materialize_all(settings, on_stage=lambda s: (status.update(s), console.print(s)))
     failed = [r.run_id for r in results if not r.success]
     Console().print(lake_summary(settings))
     if failed:

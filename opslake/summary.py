@@ -6,6 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 import pyarrow.compute as pc
 from rich.table import Table
 
@@ -30,7 +31,7 @@ def delta_row_count(uri: str) -> int | None:
     table = lake.open_table(uri)
     if table is None:
         return None
-    actions = table.get_add_actions(flatten=True)
+    actions = pa.table(table.get_add_actions(flatten=True))  # deltalake returns arro3 objects
     return int(pc.sum(actions.column("num_records")).as_py() or 0)
 
 

@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 import os
 from pathlib import Path
 
 import dagster as dg
 
+from ingestion import lake
 from ingestion.contracts import DOMAINS
 from ingestion.landing import event_date_range, pending_files
 from opslake.settings import Settings
+from orchestration.lib.dbt import DBT_PROJECT
 from orchestration.lib.partitions import clip_to_partitions, partition_range_tags
 
 DAGSTER_YAML = "telemetry:\n  enabled: false\n"
+QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 
 
 def dagster_home(settings: Settings) -> Path:
@@ -37,8 +42,26 @@ def bronze_window(settings: Settings, today: dt.date) -> tuple[str, str] | None:
     return clip_to_partitions(str(min(s[0] for s in known)), str(max(s[1] for s in known)), str(today))
 
 
+def inputs_fingerprint(settings: Settings) -> str:
+    """What the downstream assets are built from: bronze table versions and the dbt project's files."""
+    versions = {}
+    for domain in DOMAINS:
+        table = lake.open_table(settings.table_uri("bronze", domain))
+        versions[domain] = None if table is None else table.version()
+    code = hashlib.sha256()
+    project = DBT_PROJECT.project_dir
+    for path in sorted([*project.glob("*.yml"), *(project / "transforms").rglob("*")]):
+        if path.is_file():
+            code.update(f"{path.relative_to(project)}\n".encode() + path.read_bytes())
+    return json.dumps({"bronze": versions, "dbt_project": code.hexdigest()}, sort_keys=True)
+
+
 def materialize_all(settings: Settings, on_stage=lambda stage: None) -> list[dg.ExecuteInProcessResult]:
-    """Run bronze for the waiting files' partitions, then every downstream asset; return the runs."""
+    """Run bronze for the waiting files' partitions, then every downstream asset; return the runs.
+
+    With no new files and no change to bronze or the dbt project since the last successful build, nothing
+    runs: a repeated ``opslake run`` is quick and changes nothing.
+    """
     os.environ.update(settings.env())
     instance = dg.DagsterInstance.from_config(str(dagster_home(settings)))
     from orchestration.definitions import defs  # imported late: it needs the dbt manifest and the env
@@ -49,12 +72,17 @@ def materialize_all(settings: Settings, on_stage=lambda stage: None) -> list[dg.
     window = bronze_window(settings, dt.datetime.now(dt.UTC).date())
     if window:
         on_stage(f"bronze: ingesting landing files (event dates {window[0]} .. {window[1]})")
-        results.append(
-            job.execute_in_process(
-                instance=instance, asset_selection=bronze, tags=partition_range_tags(*window)
-            )
-        )
+        tags = partition_range_tags(*window)
+        results.append(job.execute_in_process(QUIET, instance=instance, asset_selection=bronze, tags=tags))
+    built = settings.home / "dagster" / "last_build.json"
+    fingerprint = inputs_fingerprint(settings)
+    if settings.warehouse.exists() and built.exists() and built.read_text() == fingerprint:
+        on_stage("nothing new: the warehouse is up to date")
+        return results
     downstream = [k for k in job.asset_layer.asset_graph.get_all_asset_keys() if k not in set(bronze)]
     on_stage(f"transforms: building {len(downstream)} downstream assets")
-    results.append(job.execute_in_process(instance=instance, asset_selection=downstream))
+    result = job.execute_in_process(QUIET, instance=instance, asset_selection=downstream)
+    results.append(result)
+    if result.success:
+        built.write_text(fingerprint)
     return results

@@ -86,8 +86,9 @@ def test_main_job_materialises_everything_on_a_small_data_set(settings):
     assert audit_rows == expected["audit"]
     assert tenants[0] == 2
 
-    again = materialize_all(settings)  # nothing new: no bronze run, same rows
-    assert len(again) == 1 and again[0].success
+    before = settings.warehouse.stat().st_mtime_ns
+    assert materialize_all(settings) == []  # nothing new: nothing runs, nothing changes
+    assert settings.warehouse.stat().st_mtime_ns == before
     assert DeltaTable(settings.table_uri("bronze", "audit")).to_pyarrow_table().num_rows == expected["audit"]
     log = DeltaTable(settings.table_uri("bronze", "_ingest_log")).to_pyarrow_table().to_pylist()
     assert sum(r["accepted"] for r in log) == sum(expected.values())
