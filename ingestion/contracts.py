@@ -38,6 +38,7 @@ class Field:
     maximum: float | None = None
     required_for: tuple[str, ...] = ()  # required only for these record types
     source_name: str | None = None  # the name in the input, when it differs (FOCUS column names)
+    shape: pa.DataType | None = None  # the usual Arrow shape of a json value, for the fast read path
 
     def __post_init__(self) -> None:
         if self.kind not in ARROW_TYPES:
@@ -67,6 +68,7 @@ class Contract:
     tenant_tag_keys: tuple[str, ...] = ()  # tenant_id taken from these keys of the Tags object
     default_tenant: str | None = None  # tenant_id when no tag names one
     time_field: str = "occurred_at"
+    time_from: str | None = None  # field whose value is the derived event time (content-identified rows)
     lineage_columns: tuple[str, ...] = field(default=("_source_file", "_line", "_ingested_at", "_extra"))
 
     def field(self, name: str) -> Field:
@@ -294,6 +296,9 @@ DELIVERY = Contract(
             "json",
             "Commits of a merged pull request: list of {sha, committed_at, author_id}.",
             [{"sha": "9f1c2e3", "committed_at": "2026-09-12T10:01:00Z", "author_id": "u-1042"}],
+            shape=pa.list_(
+                pa.struct([("author_id", pa.string()), ("committed_at", pa.string()), ("sha", pa.string())])
+            ),
         ),
         Field("merge_commit_sha", "string", "Merge commit of a merged pull request.", "a1b2c3d"),
         Field(
@@ -321,7 +326,13 @@ DELIVERY = Contract(
             required_for=("deployment",),
         ),
         Field("started_at", "timestamp", "When the deployment started (occurred_at is its finish).", None),
-        Field("pr_ids", "json", "Pull requests contained in the deployment.", ["payments/pr-512"]),
+        Field(
+            "pr_ids",
+            "json",
+            "Pull requests contained in the deployment.",
+            ["payments/pr-512"],
+            shape=pa.list_(pa.string()),
+        ),
     ),
 )
 
@@ -338,7 +349,7 @@ COST = Contract(
     naive_timestamps_are_utc=True,
     tenant_tag_keys=("tenant_id", "tenant", "opslake:tenant"),
     default_tenant="unallocated",
-    time_field="occurred_at",
+    time_from="charge_period_start",
     fields=(
         Field(
             "event_id",

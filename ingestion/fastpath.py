@@ -8,24 +8,29 @@ paths accept exactly the same records with the same values (a test compares them
 
 from __future__ import annotations
 
+import csv
+import gzip
 import io
 import ipaddress
 from datetime import datetime
+from pathlib import Path
 
+import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.csv as pcsv
 import pyarrow.json as pj
 
 from ingestion.contracts import Contract, Field
-from ingestion.validate import Validated, time_bounds
+from ingestion.validate import Validated, content_id, tenant_from_tags, time_bounds
 
 _READ = pj.ReadOptions(use_threads=False, block_size=1 << 30)
 
 
 def validate_block(contract: Contract, first_line: int, block: bytes, now: datetime) -> Validated | None:
     """Validated rows of a block of JSON lines when every line is valid, else None."""
-    if contract.id_from_content or any(f.kind == "json" for f in contract.fields):
-        return None  # derived ids and nested JSON values take the record-by-record path
+    if contract.id_from_content or any(f.kind == "json" and f.shape is None for f in contract.fields):
+        return None  # derived ids and JSON values of no known shape take the record-by-record path
     if b"\n\n" in block or block[:1] in (b"\n", b"\r"):
         return None  # blank lines would shift the line numbers
     schema = pa.schema([pa.field(f.input_name, _read_type(f)) for f in contract.fields])
@@ -51,7 +56,118 @@ def validate_block(contract: Contract, first_line: int, block: bytes, now: datet
     return Validated(table=pa.table(columns))
 
 
+def validate_csv(contract: Contract, path: Path, now: datetime) -> Validated | None:
+    """Validated rows of a whole CSV file when every row is valid, else None.
+
+    Cells are read as text (``NULL`` and empty cells are nulls) and converted as the record-by-record
+    path converts CSV text; a file with a ragged row, a blank line, a line break inside a cell, bytes that
+    are not UTF-8, or any invalid value goes to that path instead.
+    """
+    with gzip.open(path, "rt", newline="") if path.suffix == ".gz" else open(path, newline="") as f:
+        try:
+            header = [h.strip().lstrip("\ufeff") for h in next(csv.reader(f), [])]
+        except UnicodeDecodeError:
+            return None
+    if not header or len(set(header)) != len(header):
+        return None
+    try:
+        table = pcsv.read_csv(
+            path,
+            read_options=pcsv.ReadOptions(column_names=header, skip_rows=1, use_threads=False),
+            parse_options=pcsv.ParseOptions(ignore_empty_lines=False),
+            convert_options=pcsv.ConvertOptions(
+                column_types=dict.fromkeys(header, pa.string()),
+                null_values=["NULL", ""],
+                strings_can_be_null=True,
+                quoted_strings_can_be_null=True,
+            ),
+        )
+    except (pa.ArrowInvalid, UnicodeDecodeError):
+        return None
+    table = table.combine_chunks()
+    if any(pc.any(pc.match_substring(table[n], "\n")).as_py() for n in header):
+        return None  # a line break inside a cell shifts the line numbers
+    table = _derive_columns(contract, table)
+    columns = {}
+    for f in contract.fields:
+        if f.input_name not in table.column_names:
+            column = pa.nulls(table.num_rows, pa.string())
+        else:
+            column = table[f.input_name].combine_chunks()
+        column = _from_text(contract, f, column, now)
+        column = None if column is None else _checked(contract, f, column, None, now)
+        if column is None:
+            return None
+        columns[f.name] = column
+    known = {f.input_name for f in contract.fields}
+    columns["_extra"] = _csv_extras(table.select([n for n in header if n not in known]))
+    columns["_line"] = pa.array(range(2, table.num_rows + 2), pa.int64())
+    return Validated(table=pa.table(columns))
+
+
+def _derive_columns(contract: Contract, table: pa.Table) -> pa.Table:
+    """Add the derived id, time and tenant of content-identified rows, as the record-by-record path does."""
+    if contract.id_from_content:
+        occurrences: dict[str, int] = {}
+        ids = [content_id(c, occurrences) for c in _row_contents(table).to_pylist()]
+        table = table.append_column("event_id", pa.array(ids, pa.string()))
+        table = table.append_column("occurred_at", table[contract.field(contract.time_from).input_name])
+    if contract.tenant_tag_keys:
+        tags = table["Tags"].combine_chunks()
+        distinct = pc.unique(tags)
+        tenants = pa.array([tenant_from_tags(t, contract) for t in distinct.to_pylist()], pa.string())
+        table = table.append_column("tenant_id", pc.take(tenants, pc.index_in(tags, value_set=distinct)))
+    return table
+
+
+def _row_contents(table: pa.Table) -> pa.Array:
+    """Each row's non-null cells as ``name\\x1fvalue\\x1e``, sorted by name (see ``validate.row_content``)."""
+    pieces = []
+    for name in sorted(table.column_names):
+        column = table[name].combine_chunks()
+        piece = pc.binary_join_element_wise(pa.scalar(name), column, "\x1f")  # null where the cell is null
+        pieces.append(pc.fill_null(pc.binary_join_element_wise(piece, pa.scalar(""), "\x1e"), ""))
+    return pc.binary_join_element_wise(*pieces, "")
+
+
+def _from_text(contract: Contract, f: Field, column: pa.Array, now: datetime) -> pa.Array | None:
+    """Convert CSV text to the field's kind, or None when a value does not convert."""
+    try:
+        if f.kind in ("integer", "number", "boolean"):
+            return pc.cast(column, f.arrow_type)
+        if f.kind == "timestamp" and contract.naive_timestamps_are_utc:
+            return pc.assume_timezone(pc.cast(column, pa.timestamp("us")), "UTC")
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    if f.kind == "json":
+        distinct = pc.unique(column.drop_null())
+        canonical = [_canonical_json(v) for v in distinct.to_pylist()]
+        if None in canonical:
+            return None
+        return pc.take(pa.array(canonical, pa.string()), pc.index_in(column, value_set=distinct))
+    return column
+
+
+def _canonical_json(text: str) -> str | None:
+    try:
+        value = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return None
+    return (
+        orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode() if isinstance(value, dict | list) else None
+    )
+
+
+def _csv_extras(table: pa.Table) -> pa.Array:
+    if not table.num_columns:
+        return pa.nulls(table.num_rows, pa.string())
+    dumps, sort = orjson.dumps, orjson.OPT_SORT_KEYS
+    return pa.array([dumps(row, option=sort).decode() for row in table.to_pylist()], pa.string())
+
+
 def _read_type(f: Field) -> pa.DataType:
+    if f.kind == "json":
+        return f.shape
     return pa.string() if f.kind == "timestamp" else f.arrow_type
 
 
@@ -71,6 +187,11 @@ def _checked(
         earliest, latest = time_bounds(contract, f, now)
         if lo is not None and (lo < earliest or hi > latest):
             return None
+    elif f.kind == "json" and not pa.types.is_string(column.type):
+        if _has_null_inside(column):
+            return None  # a null or absent nested key: only the record-by-record path tells them apart
+        dumps, sort = orjson.dumps, orjson.OPT_SORT_KEYS
+        column = pa.array([None if v is None else dumps(v, option=sort).decode() for v in column.to_pylist()])
     elif f.kind == "enum":
         if pc.all(pc.is_in(column.drop_null(), value_set=pa.array(f.values))).as_py() is False:
             return None
@@ -103,6 +224,16 @@ def _missing(f: Field, column: pa.Array, row_types: pa.Array | None) -> bool:
     if required is not None:
         absent = pc.and_(absent, required)
     return bool(pc.any(absent).as_py())
+
+
+def _has_null_inside(column: pa.Array) -> bool:
+    """Whether a nested value holds a null (list items, struct fields), below the top level."""
+    if pa.types.is_list(column.type):
+        values = column.flatten()
+        return values.null_count > 0 or _has_null_inside(values)
+    if pa.types.is_struct(column.type):
+        return any(child.null_count > 0 or _has_null_inside(child) for child in column.flatten())
+    return False
 
 
 def _is_ip(value: str) -> bool:

@@ -58,9 +58,7 @@ def event_date_range(domain: str, paths: list[Path]) -> tuple[dt.date, dt.date] 
     depends on it, so an approximate answer cannot lose or misplace a record.
     """
     contract = contract_for(domain)
-    time_field = contract.field(contract.time_field)
-    if contract.id_from_content:
-        time_field = contract.field("charge_period_start")
+    time_field = contract.field(contract.time_from or contract.time_field)
     dates: list[str] = []
     for path in paths:
         fmt = file_format(path)

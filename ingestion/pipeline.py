@@ -24,7 +24,7 @@ import pyarrow.compute as pc
 
 from ingestion import lake
 from ingestion.contracts import Contract, contract_for
-from ingestion.fastpath import validate_block
+from ingestion.fastpath import validate_block, validate_csv
 from ingestion.readers import csv_chunks, file_format, jsonl_blocks, parquet_chunks, parse_jsonl_block
 from ingestion.validate import Parsed, Validated, validate
 from opslake.settings import Settings
@@ -127,7 +127,7 @@ def _ingest_file(writer: _BronzeWriter, path: Path, pool, progress: Progress | N
 
 
 def _validated_chunks(contract: Contract, path: Path, pool) -> Iterator[tuple[Validated, Parsed, int]]:
-    """Parse and validate a file chunk by chunk, fanning JSON lines out to worker processes."""
+    """Parse and validate a file chunk by chunk, fanning blocks of JSON lines out to worker threads."""
     fmt = file_format(path)
     if fmt == "jsonl":
         pending: list[Future] = []
@@ -144,6 +144,10 @@ def _validated_chunks(contract: Contract, path: Path, pool) -> Iterator[tuple[Va
                 yield pending.pop(0).result()
         for future in pending:
             yield future.result()
+        return
+    if fmt == "csv" and (fast := validate_csv(contract, path, dt.datetime.now(dt.UTC))) is not None:
+        n = fast.table.num_rows
+        yield fast, Parsed(list(range(n)), [], [], []), path.stat().st_size
         return
     chunks = csv_chunks(path) if fmt == "csv" else parquet_chunks(path)
     for parsed in chunks:

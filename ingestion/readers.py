@@ -138,7 +138,8 @@ def csv_chunks(path: Path, chunk_rows: int = 100_000) -> Iterator[Parsed]:
             state["parts"].append(raw)
             yield text
 
-    chunk = Parsed([], [], [], [], textual=True)
+    occurrences: dict[str, int] = {}  # shared by the chunks of this file: content ids count per file
+    chunk = Parsed([], [], [], [], textual=True, occurrences=occurrences)
     with _open(path) as f:
         reader = csv.reader(text_lines(f))
         header = [h.strip().lstrip("\ufeff") for h in next(reader, [])]
@@ -157,7 +158,7 @@ def csv_chunks(path: Path, chunk_rows: int = 100_000) -> Iterator[Parsed]:
                 start = state["line"] + 1
                 if len(chunk.lines) >= chunk_rows:
                     yield chunk
-                    chunk = Parsed([], [], [], [], textual=True)
+                    chunk = Parsed([], [], [], [], textual=True, occurrences=occurrences)
         except (OSError, EOFError, zlib.error, csv.Error) as exc:
             _add(
                 chunk, state["line"] + 1, b"".join(state["parts"]), None, f"corrupt_file:{type(exc).__name__}"
@@ -182,10 +183,10 @@ def _add(chunk: Parsed, line: int, raw: bytes, rec: dict | None, reason: str | N
 
 def parquet_chunks(path: Path, chunk_rows: int = 100_000) -> Iterator[Parsed]:
     """Rows of a Parquet file as records; the line number is the row number (1-based)."""
-    line = 1
+    line, occurrences = 1, {}
     for batch in pq.ParquetFile(path).iter_batches(batch_size=chunk_rows):
         records = batch.to_pylist()
         raws = [orjson.dumps(r, default=str) for r in records]
         n = len(records)
-        yield Parsed(list(range(line, line + n)), raws, records, [None] * n)
+        yield Parsed(list(range(line, line + n)), raws, records, [None] * n, occurrences=occurrences)
         line += n

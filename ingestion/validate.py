@@ -40,6 +40,7 @@ class Parsed:
     records: list[dict | None]
     reasons: list[str | None]
     textual: bool = False  # values are text (CSV) and are converted to their kinds
+    occurrences: dict[str, int] = field(default_factory=dict)  # content ids seen so far in this input file
 
 
 @dataclass
@@ -57,7 +58,7 @@ def validate(contract: Contract, parsed: Parsed, now: datetime | None = None) ->
     ok = [i for i, rec in enumerate(parsed.records) if rec is not None]
     records = [parsed.records[i] for i in ok]
     if contract.id_from_content or contract.tenant_tag_keys:
-        records = _derive(contract, records)
+        records = _derive(contract, records, parsed.occurrences)
     columns: dict[str, list] = {}
     row_types = None
     if contract.record_type_field:
@@ -287,29 +288,36 @@ def _extra(record: dict, known: set[str]) -> str | None:
     return orjson.dumps(extra, option=orjson.OPT_SORT_KEYS, default=str).decode() if extra else None
 
 
-def _derive(contract: Contract, records: list[dict]) -> list[dict]:
-    """Fill the derived identity fields of content-identified rows (FOCUS cost): id, time, tenant.
+def content_id(content: str, occurrences: dict[str, int]) -> str:
+    """Id of a content-identified row: SHA-256 of its content and its occurrence number in the input.
 
-    The id hashes the row's content and its occurrence number among identical rows of the same input, so
-    two genuinely identical line items stay two rows while a re-delivered file maps onto the same ids.
+    Two genuinely identical line items stay two rows, while a re-delivered file maps onto the same ids.
     """
-    seen: dict[bytes, int] = {}
+    n = occurrences.get(content, 0)
+    occurrences[content] = n + 1
+    return hashlib.sha256(f"{content}#{n}".encode()).hexdigest()
+
+
+def row_content(record: dict) -> str:
+    """A row's content as text: its non-null fields, sorted by name (the fast path builds the same)."""
+    return "".join(f"{k}\x1f{v}\x1e" for k, v in sorted(record.items()) if v is not None)
+
+
+def _derive(contract: Contract, records: list[dict], occurrences: dict[str, int]) -> list[dict]:
+    """Fill the derived identity fields of content-identified rows (FOCUS cost): id, time, tenant."""
     out = []
     for r in records:
-        content = orjson.dumps(r, option=orjson.OPT_SORT_KEYS, default=str)
-        n = seen.get(content, 0)
-        seen[content] = n + 1
         d = dict(r)
         if contract.id_from_content:
-            d["event_id"] = hashlib.sha256(content + b"#%d" % n).hexdigest()
-            d["occurred_at"] = r.get(contract.field("charge_period_start").input_name)
+            d["event_id"] = content_id(row_content(r), occurrences)
+            d["occurred_at"] = r.get(contract.field(contract.time_from).input_name)
         if contract.tenant_tag_keys:
-            d["tenant_id"] = _tenant_from_tags(r.get("Tags"), contract)
+            d["tenant_id"] = tenant_from_tags(r.get("Tags"), contract)
         out.append(d)
     return out
 
 
-def _tenant_from_tags(tags: object, contract: Contract) -> str | None:
+def tenant_from_tags(tags: object, contract: Contract) -> str | None:
     if isinstance(tags, str) and tags not in ("", "NULL"):
         try:
             tags = orjson.loads(tags)

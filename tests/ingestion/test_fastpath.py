@@ -8,7 +8,7 @@ import orjson
 import pytest
 
 from ingestion.contracts import CONTRACTS
-from ingestion.fastpath import validate_block
+from ingestion.fastpath import validate_block, validate_csv
 from ingestion.readers import parse_jsonl_block
 from ingestion.validate import validate
 from tests.ingestion.records import BROKEN_AUDIT, audit
@@ -53,3 +53,46 @@ def test_any_bad_record_sends_the_block_to_the_record_by_record_path(line, reaso
 def test_unknown_fields_and_blank_lines_take_the_record_by_record_path():
     assert validate_block(CONTRACTS["audit"], 1, _block([audit(1, vendor="x")]), NOW) is None
     assert validate_block(CONTRACTS["audit"], 1, _block([audit(1)]) + b"\n" + _block([audit(2)]), NOW) is None
+
+
+def test_generated_data_takes_the_fast_path_with_the_record_by_record_result(tmp_path):
+    from ingestion.generator import generate
+    from ingestion.readers import csv_chunks, jsonl_blocks
+
+    generate(tmp_path, days=4, tenants=3, events=8000, seed=11, end=NOW.date())
+    for domain in ("audit", "usage", "incident", "delivery"):
+        contract = CONTRACTS[domain]
+        for path in sorted((tmp_path / domain).iterdir()):
+            for first, block, _ in jsonl_blocks(path):
+                fast = validate_block(contract, first, block, NOW)
+                slow = validate(contract, parse_jsonl_block(first, block), NOW)
+                assert fast is not None and slow.rejected == {}, path
+                assert fast.table.to_pylist() == slow.table.select(fast.table.column_names).to_pylist()
+    for path in sorted((tmp_path / "cost").iterdir()):
+        fast = validate_csv(CONTRACTS["cost"], path, NOW)
+        slow = [validate(CONTRACTS["cost"], chunk, NOW) for chunk in csv_chunks(path)]
+        assert fast is not None and all(s.rejected == {} for s in slow)
+        rows = [r for s in slow for r in s.table.select(fast.table.column_names).to_pylist()]
+        assert fast.table.to_pylist() == rows
+
+
+def test_focus_sample_takes_the_csv_fast_path_with_the_same_ids(tmp_path):
+    from ingestion.readers import csv_chunks
+    from tests.ingestion.test_ingest import FOCUS_SAMPLE
+
+    fast = validate_csv(CONTRACTS["cost"], FOCUS_SAMPLE, NOW)
+    slow = validate(CONTRACTS["cost"], next(csv_chunks(FOCUS_SAMPLE)), NOW)
+    assert fast is not None
+    assert fast.table.to_pylist() == slow.table.select(fast.table.column_names).to_pylist()
+
+
+def test_bad_csv_falls_back(tmp_path):
+    from tests.ingestion.test_ingest import FOCUS_SAMPLE
+
+    lines = FOCUS_SAMPLE.read_text().splitlines()
+    (tmp_path / "ragged.csv").write_text("\n".join([lines[0], lines[1], "1,2,3"]) + "\n")
+    (tmp_path / "bad_number.csv").write_text(
+        "\n".join([lines[0], lines[1].replace("0.00000080000", "cheap", 1)])
+    )
+    for name in ("ragged.csv", "bad_number.csv"):
+        assert validate_csv(CONTRACTS["cost"], tmp_path / name, NOW) is None

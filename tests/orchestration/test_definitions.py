@@ -12,6 +12,7 @@ import pytest
 from deltalake import DeltaTable
 
 from ingestion.contracts import DOMAINS
+from orchestration.lib.partitions import partition_range_tags
 from orchestration.lib.resources import LakeResource
 from tests.ingestion.records import audit, write_jsonl
 
@@ -50,6 +51,25 @@ def test_landing_sensor_requests_the_partitions_the_files_touch(settings, defs):
     with dg.build_sensor_context(resources={"lake": LakeResource(home=str(settings.home))}) as context:
         again = list(sensor(context))
     assert again[0].run_key == request.run_key  # the same files are requested once
+
+
+def test_dbt_models_are_requested_after_bronze_is_updated(settings, defs):
+    write_jsonl(settings.landing_dir("audit") / "a.jsonl", [audit(0), audit(1)])
+    instance = dg.DagsterInstance.ephemeral()
+    model = dg.AssetKey(["staging", "stg_bronze__audit_events"])
+    first = dg.evaluate_automation_conditions(defs=defs, instance=instance)
+    quiet = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=first.cursor)
+    assert quiet.get_num_requested(model) == 0  # nothing changed since the last tick
+    job = defs.resolve_implicit_global_asset_job_def()
+    tags = partition_range_tags("2026-11-01", "2026-11-02")
+    assert job.execute_in_process(
+        instance=instance, asset_selection=[dg.AssetKey(["bronze", "audit"])], tags=tags
+    ).success
+    after = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=quiet.cursor)
+    assert after.get_num_requested(model) == 1
+    assert (
+        after.get_num_requested(dg.AssetKey(["staging", "stg_bronze__usage_events"])) == 0
+    )  # usage unchanged
 
 
 def _landing_line_counts(landing: Path) -> dict[str, int]:
