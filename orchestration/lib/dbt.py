@@ -27,4 +27,12 @@ class OpslakeTranslator(DagsterDbtTranslator):
     def get_automation_condition(
         self, dbt_resource_props: Mapping[str, Any]
     ) -> dg.AutomationCondition | None:
-        return dg.AutomationCondition.eager()
+        # `eager` without its "no dependency missing" clause: bronze keeps a partition per day since
+        # PARTITIONS_START, most of them empty, and those must not hold back an unpartitioned model.
+        condition = dg.AutomationCondition
+        return (
+            condition.in_latest_time_window()
+            & (condition.newly_missing() | condition.any_deps_updated()).since_last_handled()
+            & ~condition.any_deps_in_progress()
+            & ~condition.in_progress()
+        ).with_label("eager, missing bronze days allowed")
