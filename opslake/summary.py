@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 
@@ -22,7 +23,14 @@ def seed_demo_data(settings: Settings, generate: Callable[[Path], None]) -> bool
     ingested = lake.open_table(settings.table_uri("bronze", lake.INGEST_LOG)) is not None
     if waiting or ingested:
         return False
-    generate(settings.landing)
+    staging = settings.home / ".generating"  # the sensor must never see a half-written file
+    shutil.rmtree(staging, ignore_errors=True)
+    generate(staging)
+    for path in sorted(p for p in staging.rglob("*") if p.is_file()):
+        target = settings.landing / path.relative_to(staging)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        path.rename(target)
+    shutil.rmtree(staging)
     return True
 
 
