@@ -3,16 +3,16 @@ SHELL := /bin/bash
 export OPSLAKE_HOME ?= $(CURDIR)/.opslake
 export DAGSTER_HOME ?= $(OPSLAKE_HOME)/dagster
 export DO_NOT_TRACK := 1
+export UV_SYSTEM_CERTS ?= 1
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
-export PATH := $(HOME)/.local/bin:$(PATH)
-UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
+UV := $(shell command -v uv 2>/dev/null || echo $(CURDIR)/.tools/bin/uv)
 
 .PHONY: setup run test dev bench lint clean
 
 setup: .venv/.synced target/manifest.json
 
-$(UV):
-	python3 -m pip install --user --quiet uv || python3 -m pip install --quiet uv
+$(UV):  # only when no uv is on PATH: a private bootstrap venv that holds uv
+	python3 -m venv .tools && .tools/bin/pip install --quiet uv
 
 .venv/.synced: pyproject.toml uv.lock | $(UV)
 	$(UV) sync --locked
