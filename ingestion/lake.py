@@ -55,10 +55,12 @@ def open_table(uri: str) -> DeltaTable | None:
         return None
 
 
-def append(uri: str, table: pa.Table, partition_by: list[str] | None = None) -> None:
-    """Append rows in one Delta transaction (all or nothing)."""
+def append(uri: str, table: pa.Table, partition_by: list[str] | None = None, evolve: bool = False) -> None:
+    """Append rows in one Delta transaction (all or nothing); ``evolve`` lets new columns join the schema."""
     if table.num_rows:
-        write_deltalake(uri, table, mode="append", partition_by=partition_by)
+        write_deltalake(
+            uri, table, mode="append", partition_by=partition_by, schema_mode="merge" if evolve else None
+        )
 
 
 def read_table(
@@ -125,6 +127,31 @@ class KeyIndex:
 
     def mark_written(self, dates: set[dt.date]) -> None:
         self._partitions |= dates
+
+
+RETENTION_DEFAULTS = {
+    "delta.logRetentionDuration": "interval 30 days",
+    "delta.deletedFileRetentionDuration": "interval 7 days",
+}
+
+
+def purge_history(table: DeltaTable) -> int:
+    """Delete every data file and log entry of earlier versions: only the current version stays readable.
+
+    Erasure and retention need this: an old version's files, and the statistics in its log entries, could
+    still hold what was deleted. Returns the number of data files removed.
+    """
+    table.alter.set_table_properties(
+        {
+            "delta.logRetentionDuration": "interval 0 seconds",
+            "delta.deletedFileRetentionDuration": "interval 0 seconds",
+        }
+    )
+    removed = table.vacuum(retention_hours=0, enforce_retention_duration=False, dry_run=False)
+    table.create_checkpoint()
+    table.cleanup_metadata()
+    table.alter.set_table_properties(RETENTION_DEFAULTS)
+    return len(removed)
 
 
 def quarantine_keys(uri: str, sha256: str) -> set[int]:

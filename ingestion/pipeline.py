@@ -81,7 +81,7 @@ def ingest(
         if not path.is_file():
             raise FileNotFoundError(f"{path}: no such file")
     report = IngestReport()
-    with _domain_lock(settings, domain):
+    with domain_lock(settings, domain):
         writer = _BronzeWriter(settings, contract)
         # Threads suffice: the fast path parses and checks in Arrow's C++ code, which releases the GIL.
         n = workers if workers is not None else min(4, os.cpu_count() or 1)
@@ -97,8 +97,8 @@ def ingest(
 
 
 @contextmanager
-def _domain_lock(settings: Settings, domain: str) -> Iterator[None]:
-    """One ingestion per domain at a time: exactly-once relies on a single writer per table."""
+def domain_lock(settings: Settings, domain: str) -> Iterator[None]:
+    """One writer per domain at a time: exactly-once ingestion and silver's high-water mark rely on it."""
     settings.home.mkdir(parents=True, exist_ok=True)
     with open(settings.home / f".ingest-{domain}.lock", "w") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)

@@ -163,6 +163,21 @@ def _ensure_dbt_manifest() -> None:
         subprocess.run([str(dbt), "parse", "--quiet"], cwd=REPO_ROOT, check=True)
 
 
+@app.command()
+def erase(
+    subject: Annotated[str, typer.Option(help="An email, user id or name, as it appeared in the data.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the receipt as JSON.")] = False,
+) -> None:
+    """Erase a data subject from everything under OPSLAKE_HOME, Delta history included, and print the receipt."""
+    from quality.privacy.erasure import erase_subject
+
+    with console.status(f"erasing the subject from {Settings.from_env().home}"):
+        receipt = erase_subject(Settings.from_env(), subject)
+    print(json.dumps(receipt.as_dict(), indent=None if as_json else 2))
+    if not as_json:
+        console.print("[dim]next: `opslake run` rebuilds the warehouse from the erased lake[/dim]")
+
+
 @bench_app.command("ingest")
 def bench_ingest(
     events: Annotated[list[int], typer.Option(help="Sizes to measure (repeat the option).")] = [1_000_000],  # noqa: B006

@@ -50,6 +50,11 @@ class Settings:
     def reports(self) -> Path:
         return self.home / "reports"
 
+    @property
+    def secret_path(self) -> Path:
+        """The per-installation pseudonymisation key (created on first use, mode 0600, never in the repo)."""
+        return self.home / "secrets" / "pseudonym.key"
+
     def table_uri(self, layer: str, table: str) -> str:
         """Location of the Delta table ``lake/<layer>/<table>``."""
         if layer not in LAYERS:

@@ -4,6 +4,7 @@ import dagster as dg
 from dagster_dbt import DbtCliResource
 
 from orchestration.lib.dbt import DBT_PROJECT
+from orchestration.lib.privacy import PrivacyResource
 from orchestration.lib.resources import LakeResource
 
 
@@ -13,5 +14,6 @@ def defs() -> dg.Definitions:
         resources={
             "lake": LakeResource(home=dg.EnvVar("OPSLAKE_HOME")),
             "dbt": DbtCliResource(project_dir=DBT_PROJECT),
+            "privacy": PrivacyResource(),
         }
     )

@@ -1,4 +1,4 @@
-"""The dbt project as Dagster sees it: asset keys are ``[schema, table]``, sources are bronze assets."""
+"""The dbt project as Dagster sees it: asset keys are ``[schema, table]``, sources are the silver assets."""
 
 from collections.abc import Mapping
 from pathlib import Path
@@ -7,13 +7,15 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtProject
 
+from orchestration.lib.automation import EAGER_ALLOWING_MISSING_DAYS
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 DBT_PROJECT = DbtProject(project_dir=REPO_ROOT, profiles_dir=REPO_ROOT)
 
 
 class OpslakeTranslator(DagsterDbtTranslator):
-    """Sources map onto the bronze assets (``["bronze", table]``); models onto ``[schema, name]``."""
+    """Sources map onto the lake assets (``["silver", table]``); models onto ``[schema, name]``."""
 
     def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
         if dbt_resource_props["resource_type"] == "source":
@@ -27,12 +29,4 @@ class OpslakeTranslator(DagsterDbtTranslator):
     def get_automation_condition(
         self, dbt_resource_props: Mapping[str, Any]
     ) -> dg.AutomationCondition | None:
-        # `eager` without its "no dependency missing" clause: bronze keeps a partition per day since
-        # PARTITIONS_START, most of them empty, and those must not hold back an unpartitioned model.
-        condition = dg.AutomationCondition
-        return (
-            condition.in_latest_time_window()
-            & (condition.newly_missing() | condition.any_deps_updated()).since_last_handled()
-            & ~condition.any_deps_in_progress()
-            & ~condition.in_progress()
-        ).with_label("eager, missing bronze days allowed")
+        return EAGER_ALLOWING_MISSING_DAYS

@@ -24,14 +24,15 @@ def defs() -> dg.Definitions:
     return defs
 
 
-def test_definitions_load_with_bronze_dbt_assets_and_the_sensor(defs):
+def test_definitions_load_with_bronze_silver_dbt_assets_and_the_sensor(defs):
     dg.Definitions.validate_loadable(defs)
     keys = {k.to_user_string() for k in defs.resolve_asset_graph().get_all_asset_keys()}
-    assert {f"bronze/{d}" for d in DOMAINS} <= keys
-    assert "staging/stg_bronze__audit_events" in keys
+    assert {f"bronze/{d}" for d in DOMAINS} | {f"silver/{d}" for d in DOMAINS} <= keys
+    assert "staging/stg_silver__audit_events" in keys
     graph = defs.resolve_asset_graph()
-    parents = graph.get(dg.AssetKey(["staging", "stg_bronze__audit_events"])).parent_keys
-    assert dg.AssetKey(["bronze", "audit"]) in parents  # dbt models sit downstream of bronze
+    parents = graph.get(dg.AssetKey(["staging", "stg_silver__audit_events"])).parent_keys
+    assert parents == {dg.AssetKey(["silver", "audit"])}  # staging reads silver, never bronze
+    assert graph.get(dg.AssetKey(["silver", "audit"])).parent_keys == {dg.AssetKey(["bronze", "audit"])}
     assert defs.resolve_sensor_def("landing_sensor") is not None
     assert graph.get(dg.AssetKey(["bronze", "audit"])).partitions_def is not None
 
@@ -56,7 +57,7 @@ def test_landing_sensor_requests_the_partitions_the_files_touch(settings, defs):
 def test_dbt_models_are_requested_after_bronze_is_updated(settings, defs):
     write_jsonl(settings.landing_dir("audit") / "a.jsonl", [audit(0), audit(1)])
     instance = dg.DagsterInstance.ephemeral()
-    model = dg.AssetKey(["staging", "stg_bronze__audit_events"])
+    model = dg.AssetKey(["silver", "audit"])
     first = dg.evaluate_automation_conditions(defs=defs, instance=instance)
     quiet = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=first.cursor)
     assert quiet.get_num_requested(model) == 0  # nothing changed since the last tick
@@ -99,12 +100,16 @@ def test_main_job_materialises_everything_on_a_small_data_set(settings):
     archived = sorted(p.name.split("-", 1)[1] for p in settings.archive.rglob("*") if p.is_file())
     assert archived == landed
     with duckdb.connect(str(settings.warehouse), read_only=True) as con:
-        audit_rows = con.execute("select count(*) from staging.stg_bronze__audit_events").fetchone()[0]
+        audit_rows = con.execute("select count(*) from staging.stg_silver__audit_events").fetchone()[0]
         tenants = con.execute(
-            "select count(distinct tenant_id) from staging.stg_bronze__usage_events"
+            "select count(distinct tenant_id) from staging.stg_silver__usage_events"
         ).fetchone()
+        emails = con.execute(
+            "select count(*) from staging.stg_silver__audit_events where actor_email like '%@%'"
+        ).fetchone()[0]
     assert audit_rows == expected["audit"]
     assert tenants[0] == 2
+    assert emails == 0  # the warehouse holds pseudonyms, not addresses
 
     before = settings.warehouse.stat().st_mtime_ns
     assert materialize_all(settings) == []  # nothing new: nothing runs, nothing changes

@@ -1,4 +1,4 @@
-"""The dbt staging models, built with ``dbt build`` over a tiny real bronze lake of Delta tables."""
+"""The dbt staging models, built with ``dbt build`` over a tiny real silver lake of Delta tables (same schema as bronze)."""
 
 from __future__ import annotations
 
@@ -103,10 +103,10 @@ def bronze_table(domain: str, records: list[dict]) -> pa.Table:
 
 
 def write_lake(home: Path, records: dict[str, list[dict]]) -> None:
-    """Bronze tables where opslake puts them; dbt must find them from OPSLAKE_HOME alone."""
+    """Silver tables where opslake puts them; dbt must find them from OPSLAKE_HOME alone."""
     settings = Settings.at(home)
     for domain, domain_records in records.items():
-        uri = settings.table_uri("bronze", domain)
+        uri = settings.table_uri("silver", domain)
         write_deltalake(uri, bronze_table(domain, domain_records), partition_by=["event_date"])
 
 
@@ -179,15 +179,15 @@ def test_build_runs_every_model_and_test(built: Path) -> None:
 
 def test_staging_row_counts(con: duckdb.DuckDBPyConnection) -> None:
     expected = {
-        "stg_bronze__audit_events": 3,
-        "stg_bronze__usage_events": 2,
-        "stg_bronze__incident_events": 3,
-        "stg_bronze__cost_line_items": 2,
-        "base_bronze__delivery_records": 7,
-        "stg_bronze__work_item_transitions": 2,
-        "stg_bronze__pi_objectives": 1,
-        "stg_bronze__pull_request_events": 3,
-        "stg_bronze__deployments": 1,
+        "stg_silver__audit_events": 3,
+        "stg_silver__usage_events": 2,
+        "stg_silver__incident_events": 3,
+        "stg_silver__cost_line_items": 2,
+        "base_silver__delivery_records": 7,
+        "stg_silver__work_item_transitions": 2,
+        "stg_silver__pi_objectives": 1,
+        "stg_silver__pull_request_events": 3,
+        "stg_silver__deployments": 1,
     }
     counts = {model: one(con, f"select count(*) from staging.{model}")[0] for model in expected}
     assert counts == expected
@@ -195,33 +195,33 @@ def test_staging_row_counts(con: duckdb.DuckDBPyConnection) -> None:
 
 def test_models_are_views_over_source_tables(con: duckdb.DuckDBPyConnection) -> None:
     kinds = set(con.execute("select table_schema, table_type from information_schema.tables").fetchall())
-    assert kinds == {("staging", "VIEW"), ("bronze", "BASE TABLE")}
+    assert kinds == {("staging", "VIEW"), ("silver", "BASE TABLE")}
 
 
 def test_typed_values(con: duckdb.DuckDBPyConnection) -> None:
     audit = one(
         con,
         "select is_mfa_used, _extra->>'$.device', typeof(occurred_at) "
-        "from staging.stg_bronze__audit_events where event_id = 'aud-1'",
+        "from staging.stg_silver__audit_events where event_id = 'aud-1'",
     )
     assert audit == (True, "laptop", "TIMESTAMP WITH TIME ZONE")
     assert one(
-        con, "select sum(requests), typeof(any_value(requests)) from staging.stg_bronze__usage_events"
+        con, "select sum(requests), typeof(any_value(requests)) from staging.stg_silver__usage_events"
     ) == (49, "BIGINT")
     deployment = one(
         con,
         "select started_at, occurred_at - started_at, json_array_length(pr_ids), "
-        "typeof(pr_ids) from staging.stg_bronze__deployments",
+        "typeof(pr_ids) from staging.stg_silver__deployments",
     )
     assert deployment == (DAY2 - dt.timedelta(minutes=5), dt.timedelta(minutes=5), 1, "JSON")
     merged = one(
         con,
-        "select commits->>'$[0].sha', event_date from staging.stg_bronze__pull_request_events "
+        "select commits->>'$[0].sha', event_date from staging.stg_silver__pull_request_events "
         "where pr_action = 'merged'",
     )
     assert merged == ("9f1c2e3", DAY2.date())
     assert one(
-        con, "select sum(billed_cost), max(tags->>'$.env') from staging.stg_bronze__cost_line_items"
+        con, "select sum(billed_cost), max(tags->>'$.env') from staging.stg_silver__cost_line_items"
     ) == (13.25, "prod")
 
 
@@ -249,7 +249,7 @@ def test_staging_carries_every_contract_field(manifest: dict) -> None:
 
 def test_duplicate_event_id_fails_the_unique_test(tmp_path: Path) -> None:
     write_lake(tmp_path, {"audit": [*RECORDS["audit"], {**LOGIN, "occurred_at": DAY2}]})
-    result = dbt(tmp_path, "build", "--select", "stg_bronze__audit_events")
+    result = dbt(tmp_path, "build", "--select", "stg_silver__audit_events")
     assert result.returncode == 1, result.stdout + result.stderr
     failed = [node.rsplit(".", 1)[0] for node, status in statuses(tmp_path).items() if status == "fail"]
-    assert failed == ["test.opslake.unique_stg_bronze__audit_events_event_id"]
+    assert failed == ["test.opslake.unique_stg_silver__audit_events_event_id"]

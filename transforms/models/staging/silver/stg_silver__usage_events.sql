@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ source(var('staging_source'), 'usage') }}
+    select * from {{ source('silver', 'usage') }}
 
 ),
 

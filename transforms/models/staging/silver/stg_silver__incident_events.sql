@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ source(var('staging_source'), 'incident') }}
+    select * from {{ source('silver', 'incident') }}
 
 ),
 

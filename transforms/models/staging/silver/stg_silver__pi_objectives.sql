@@ -2,8 +2,8 @@ with
 
 source as (
 
-    select * from {{ ref('base_bronze__delivery_records') }}
-    where record_type = 'pull_request'
+    select * from {{ ref('base_silver__delivery_records') }}
+    where record_type = 'pi_objective'
 
 ),
 
@@ -13,24 +13,20 @@ renamed as (
         -- ids
         cast(event_id as varchar) as event_id,
         cast(tenant_id as varchar) as tenant_id,
-        cast(pr_id as varchar) as pr_id,
-        cast(author_id as varchar) as author_id,
-        cast(reviewer_id as varchar) as reviewer_id,
+        cast(objective_id as varchar) as objective_id,
 
         -- text
         cast(art as varchar) as art,
         cast(team as varchar) as team,
         cast(pi as varchar) as pi,
         cast(iteration as varchar) as iteration,
-        cast(repository as varchar) as repository,
-        cast(pr_action as varchar) as pr_action,
-        cast(title as varchar) as title,
-        cast(body as varchar) as body,
-        cast(author_email as varchar) as author_email,
-        cast(merge_commit_sha as varchar) as merge_commit_sha,
 
-        -- json
-        cast(commits as json) as commits,
+        -- numerics
+        cast(planned_business_value as bigint) as planned_business_value,
+        cast(actual_business_value as bigint) as actual_business_value,
+
+        -- booleans
+        cast(committed as boolean) as is_committed,
 
         -- timestamps
         cast(occurred_at as timestamptz) as occurred_at,

@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ source(var('staging_source'), 'audit') }}
+    select * from {{ source('silver', 'audit') }}
 
 ),
 

@@ -2,8 +2,8 @@ with
 
 source as (
 
-    select * from {{ ref('base_bronze__delivery_records') }}
-    where record_type = 'deployment'
+    select * from {{ ref('base_silver__delivery_records') }}
+    where record_type = 'work_item'
 
 ),
 
@@ -13,24 +13,24 @@ renamed as (
         -- ids
         cast(event_id as varchar) as event_id,
         cast(tenant_id as varchar) as tenant_id,
-        cast(deployment_id as varchar) as deployment_id,
+        cast(work_item_id as varchar) as work_item_id,
+        cast(parent_id as varchar) as parent_id,
 
         -- text
         cast(art as varchar) as art,
         cast(team as varchar) as team,
         cast(pi as varchar) as pi,
         cast(iteration as varchar) as iteration,
-        cast(repository as varchar) as repository,
-        cast(service as varchar) as service,
-        cast(environment as varchar) as environment,
-        cast(deployment_status as varchar) as deployment_status,
+        cast(work_item_type as varchar) as work_item_type,
+        cast(title as varchar) as title,
+        cast(from_state as varchar) as from_state,
+        cast(to_state as varchar) as to_state,
 
-        -- json
-        cast(pr_ids as json) as pr_ids,
+        -- numerics
+        cast(story_points as double) as story_points,
 
         -- timestamps
         cast(occurred_at as timestamptz) as occurred_at,
-        cast(started_at as timestamptz) as started_at,
 
         -- lineage
         cast(event_date as date) as event_date,

@@ -1,0 +1,223 @@
+"""GDPR erasure: remove one data subject from everything under OPSLAKE_HOME, history included.
+
+The subject is given as it appeared (an email, a user id or a name). Identities that appear with it in the
+same record (an audit event's actor id, email and name) are erased with it. In every Delta table, rows that
+name an identity or its pseudonym in a column are deleted and other mentions in text are replaced by
+``<ERASED>``; then old file versions are vacuumed and the transaction log is cut at a fresh checkpoint, so no
+earlier version (whose statistics could hold the value) survives. Landing and archived input files are
+rewritten the same way. The warehouse is derived data: it is deleted, to be rebuilt from the erased lake.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import gzip
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import orjson
+import pyarrow as pa
+import pyarrow.compute as pc
+from deltalake import DeltaTable
+
+from ingestion import lake
+from opslake.settings import LAYERS, Settings
+from quality.privacy.operations import privileged
+from quality.privacy.pseudonyms import installation_secret, pseudonym
+
+ERASED = "<ERASED>"
+ERASURE_LOG = "erasure_log"
+# Columns that hold one person's identity together: finding one value finds the others.
+IDENTITY_GROUPS = (
+    ("actor_id", "actor_email", "actor_name"),
+    ("responder_id", "responder_email"),
+    ("author_id", "author_email"),
+)
+RETENTION_DEFAULTS = {
+    "delta.logRetentionDuration": "interval 30 days",
+    "delta.deletedFileRetentionDuration": "interval 7 days",
+}
+
+ERASURE_LOG_SCHEMA = pa.schema(
+    [
+        ("subject_key", pa.string()),
+        ("erased_at", pa.timestamp("us", tz="UTC")),
+        ("identities", pa.int64()),
+        ("tables", pa.string()),
+        ("rows_deleted", pa.int64()),
+        ("rows_redacted", pa.int64()),
+        ("files_rewritten", pa.int64()),
+        ("files_vacuumed", pa.int64()),
+    ]
+)
+
+
+@dataclass
+class ErasureReceipt:
+    subject_key: str
+    erased_at: dt.datetime
+    identities: int
+    tables: list[dict] = field(
+        default_factory=list
+    )  # table, version_before, version_after, rows deleted/redacted
+    files_rewritten: list[str] = field(default_factory=list)
+    files_vacuumed: int = 0
+
+    def as_dict(self) -> dict:
+        d = asdict(self)
+        d["erased_at"] = self.erased_at.isoformat()
+        d["rows_deleted"] = sum(t["rows_deleted"] for t in self.tables)
+        d["rows_redacted"] = sum(t["rows_redacted"] for t in self.tables)
+        return d
+
+
+def erase_subject(settings: Settings, subject: str) -> ErasureReceipt:
+    """Erase a subject and its linked identities; return (and log) the receipt."""
+    if not subject.strip():
+        raise ValueError("the subject must not be empty")
+    key = installation_secret(settings.secret_path)
+    with privileged(settings, "erasure", {"subject_key": pseudonym(key, subject)}) as details:
+        receipt = _erase(settings, subject, key)
+        details.update(receipt.as_dict())
+    return receipt
+
+
+def _erase(settings: Settings, subject: str, key: bytes) -> ErasureReceipt:
+    values = linked_identities(settings, subject)
+    secrets = values | {pseudonym(key, v) for v in values}
+    receipt = ErasureReceipt(pseudonym(key, subject), dt.datetime.now(dt.UTC), len(values))
+    for uri in delta_tables(settings):
+        change = _erase_table(uri, values, secrets)
+        if change:
+            receipt.files_vacuumed += change.pop("files_vacuumed")
+            receipt.tables.append(change)
+    for path in _input_files(settings):
+        if _rewrite_file(path, values):
+            receipt.files_rewritten.append(str(path.relative_to(settings.home)))
+    if settings.warehouse.exists():
+        settings.warehouse.unlink()  # derived data: rebuilt from the erased lake by the next run
+        receipt.files_rewritten.append(settings.warehouse.name)
+    built = settings.home / "dagster" / "last_build.json"
+    built.unlink(missing_ok=True)
+    _log(settings, receipt)
+    return receipt
+
+
+def linked_identities(settings: Settings, subject: str) -> set[str]:
+    """The subject and the identities that appear with it in the same bronze record."""
+    found = {subject}
+    for uri in [t for t in delta_tables(settings) if "/bronze/" in t]:
+        names = set(DeltaTable(uri).schema().to_arrow().names)
+        for group in IDENTITY_GROUPS:
+            present = [c for c in group if c in names]
+            if not present:
+                continue
+            rows = lake.read_table(uri, present)
+            hits = [pc.fill_null(pc.equal(rows[c], subject), False) for c in present]
+            matched = rows.filter(functools.reduce(pc.or_, hits))
+            for c in present:
+                found |= {v for v in matched[c].to_pylist() if v}
+    return found
+
+
+def delta_tables(settings: Settings) -> list[str]:
+    """Every Delta table of the lake (a folder holding ``_delta_log``), the erasure log excepted."""
+    root = Path(settings.lake_root)
+    tables = []
+    for layer in LAYERS:
+        for log in sorted((root / layer).glob("*/_delta_log")):
+            if log.parent.name != ERASURE_LOG:
+                tables.append(str(log.parent))
+    return tables
+
+
+def _sql(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _contains(column: str, value: str) -> str:
+    return f'strpos("{column}", {_sql(value)}) > 0'  # literal, unlike LIKE, where _ and % are wildcards
+
+
+def _erase_table(uri: str, values: set[str], secrets: set[str]) -> dict | None:
+    """Delete the rows that hold an identity or its pseudonym; replace mentions in the remaining text.
+
+    A table of raw bytes (the quarantine) cannot be edited safely: its rows that mention the subject go.
+    """
+    table = DeltaTable(uri)
+    schema = table.schema().to_arrow()
+    text = [f.name for f in schema if pa.types.is_string(f.type) or pa.types.is_large_string(f.type)]
+    if not text:
+        return None
+    data = lake.read_table(uri, text)
+    raw = any(pa.types.is_binary(f.type) for f in schema)
+    before = table.version()
+    exact = [c for c in text if pc.any(pc.is_in(data[c], value_set=pa.array(sorted(secrets)))).as_py()]
+    mentioned = [c for c in text if any(pc.any(pc.match_substring(data[c], v)).as_py() for v in values)]
+    deleted = redacted = 0
+    if exact or (raw and mentioned):
+        members = ", ".join(_sql(x) for x in sorted(secrets))
+        predicate = [f'"{c}" in ({members})' for c in exact]
+        if raw:
+            predicate += [_contains(c, v) for c in mentioned for v in values]
+        deleted = table.delete(" or ".join(predicate))["num_deleted_rows"]
+    for c in [] if raw else mentioned:
+        expression = f'"{c}"'
+        for v in sorted(values, key=len, reverse=True):
+            expression = f"replace({expression}, {_sql(v)}, {_sql(ERASED)})"
+        predicate = " or ".join(_contains(c, v) for v in values)
+        redacted += table.update({c: expression}, predicate=predicate)["num_updated_rows"]
+    if table.version() == before:
+        return None
+    return {
+        "table": "/".join(uri.rstrip("/").split("/")[-2:]),
+        "version_before": before,
+        "version_after": table.version(),
+        "rows_deleted": deleted,
+        "rows_redacted": redacted,
+        "files_vacuumed": lake.purge_history(table),
+    }
+
+
+def _input_files(settings: Settings) -> list[Path]:
+    return [
+        p
+        for folder in (settings.landing, settings.archive)
+        if folder.exists()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    ]
+
+
+def _rewrite_file(path: Path, values: set[str]) -> bool:
+    """Replace the values in an input file (its JSON-escaped forms too), keeping gzip compression."""
+    zipped = path.suffix == ".gz"
+    data = gzip.decompress(path.read_bytes()) if zipped else path.read_bytes()
+    original = data
+    for v in sorted(values, key=len, reverse=True):
+        for form in {v.encode(), orjson.dumps(v)[1:-1]}:
+            data = data.replace(form, ERASED.encode())
+    if data == original:
+        return False
+    tmp = path.with_name(path.name + ".erasing")
+    tmp.write_bytes(gzip.compress(data, mtime=0) if zipped else data)
+    tmp.replace(path)
+    return True
+
+
+def _log(settings: Settings, receipt: ErasureReceipt) -> None:
+    d = receipt.as_dict()
+    row = {
+        "subject_key": receipt.subject_key,
+        "erased_at": receipt.erased_at,
+        "identities": receipt.identities,
+        "tables": orjson.dumps(receipt.tables).decode(),
+        "rows_deleted": d["rows_deleted"],
+        "rows_redacted": d["rows_redacted"],
+        "files_rewritten": len(receipt.files_rewritten),
+        "files_vacuumed": receipt.files_vacuumed,
+    }
+    lake.append(
+        settings.table_uri("governance", ERASURE_LOG), pa.Table.from_pylist([row], schema=ERASURE_LOG_SCHEMA)
+    )

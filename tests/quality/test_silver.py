@@ -1,0 +1,108 @@
+"""Silver: every bronze column classified, personal data masked by policy, nothing unclassified downstream."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+
+import pyarrow as pa
+import pytest
+from deltalake import DeltaTable, write_deltalake
+
+from ingestion.pipeline import ingest
+from orchestration.lib.privacy import PrivacyResource
+from quality.privacy.classify import LABELS, POLICIES
+from quality.privacy.silver import build_silver, catalog
+from tests.ingestion.records import audit, write_jsonl
+
+EMAIL = "jane.doe@acme.example"
+MESSAGE = "Jane Doe exported 1,204 rows; copy sent to jane.doe@acme.example from 203.0.113.24"
+
+
+@pytest.fixture(scope="module")
+def privacy() -> PrivacyResource:
+    return PrivacyResource()
+
+
+def _silver(settings) -> list[dict]:
+    return DeltaTable(settings.table_uri("silver", "audit")).to_pyarrow_table().to_pylist()
+
+
+def _expected_pseudonym(settings, value: str) -> str:
+    key = settings.secret_path.read_bytes()
+    return hmac.new(key, value.encode(), hashlib.sha256).hexdigest()[:24]
+
+
+def test_silver_masks_identifiers_ips_and_free_text(settings, tmp_path, privacy):
+    records = [
+        audit(1, actor_email=EMAIL, actor_name="Jane Doe", message=MESSAGE, source_ip="203.0.113.24"),
+        audit(
+            2,
+            actor_id="u-2",
+            actor_email="raj.patel@globex.example",
+            source_ip="2001:db8:85a3::8a2e:370:7348",
+        ),
+    ]
+    ingest(settings, "audit", [write_jsonl(tmp_path / "a.jsonl", records)])
+    report = build_silver(settings, "audit", privacy.detector(), privacy.text_masker())
+    assert report.rows == 2
+    rows = {r["event_id"]: r for r in _silver(settings)}
+    first = rows["aud-1"]
+    assert first["actor_email"] == _expected_pseudonym(settings, EMAIL)
+    assert first["actor_id"] == _expected_pseudonym(settings, "u-1")
+    assert first["actor_name"] == _expected_pseudonym(settings, "Jane Doe")
+    assert first["source_ip"] == "203.0.113.0/24"
+    assert rows["aud-2"]["source_ip"] == "2001:db8:85a3::/48"
+    assert EMAIL not in first["message"] and "Jane Doe" not in first["message"]
+    assert "<EMAIL_ADDRESS>" in first["message"] and "exported" in first["message"]
+    assert first["tenant_id"] == "t-acme" and first["outcome"] == "success"  # kept as they are
+
+
+def test_every_bronze_column_is_in_the_catalog_with_a_valid_class(settings, tmp_path, privacy):
+    ingest(settings, "audit", [write_jsonl(tmp_path / "a.jsonl", [audit(1, message=MESSAGE)])])
+    build_silver(settings, "audit", privacy.detector(), privacy.text_masker())
+    bronze_columns = DeltaTable(settings.table_uri("bronze", "audit")).schema().to_arrow().names
+    classes = catalog(settings, "audit")
+    assert {c for _, c in classes} == set(bronze_columns)
+    assert all(c.label in LABELS and c.policy in POLICIES for c in classes.values())
+    assert classes[("audit", "message")].policy == "redact_text"
+    assert classes[("audit", "actor_email")].policy == "pseudonymize"
+
+
+def test_a_new_bronze_column_is_classified_before_it_reaches_silver(settings, tmp_path, privacy):
+    ingest(settings, "audit", [write_jsonl(tmp_path / "a.jsonl", [audit(1)])])
+    build_silver(settings, "audit", privacy.detector(), privacy.text_masker())
+    bronze = DeltaTable(settings.table_uri("bronze", "audit")).to_pyarrow_table()
+    drifted = bronze.slice(0, 1)
+    drifted = drifted.set_column(0, "event_id", pa.array(["aud-drift"]))
+    drifted = drifted.set_column(
+        drifted.schema.get_field_index("_ingested_at"),
+        "_ingested_at",
+        pa.array([pa.scalar(bronze["_ingested_at"][0].as_py().replace(year=2099))]),
+    )
+    drifted = drifted.append_column("contact_email", pa.array([EMAIL]))
+    drifted = drifted.append_column("card_number", pa.array(["4111 1111 1111 1111"]))
+    write_deltalake(
+        settings.table_uri("bronze", "audit"),
+        drifted,
+        mode="append",
+        schema_mode="merge",
+        partition_by=["event_date"],
+    )
+    report = build_silver(settings, "audit", privacy.detector(), privacy.text_masker())
+    assert set(report.classified) == {"contact_email", "card_number"}
+    classes = catalog(settings, "audit")
+    assert classes[("audit", "contact_email")].policy == "pseudonymize"
+    assert classes[("audit", "card_number")].policy == "drop"
+    row = next(r for r in _silver(settings) if r["event_id"] == "aud-drift")
+    assert row["contact_email"] == _expected_pseudonym(settings, EMAIL)
+    assert "card_number" not in row or row["card_number"] is None  # dropped: never copied to silver
+
+
+def test_rerunning_silver_with_nothing_new_adds_nothing(settings, tmp_path, privacy):
+    ingest(settings, "audit", [write_jsonl(tmp_path / "a.jsonl", [audit(1), audit(2)])])
+    assert build_silver(settings, "audit", privacy.detector(), privacy.text_masker()).rows == 2
+    assert build_silver(settings, "audit", privacy.detector(), privacy.text_masker()).rows == 0
+    ingest(settings, "audit", [write_jsonl(tmp_path / "b.jsonl", [audit(3)])])
+    assert build_silver(settings, "audit", privacy.detector(), privacy.text_masker()).rows == 1
+    assert sorted(r["event_id"] for r in _silver(settings)) == ["aud-1", "aud-2", "aud-3"]
