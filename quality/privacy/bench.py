@@ -256,3 +256,36 @@ def timed(fn, *args):
     start = time.perf_counter()
     out = fn(*args)
     return out, time.perf_counter() - start
+
+
+def run_pii_benchmark(n_texts: int = 200_000, naive_sample: int = 2_000, seed: int = 11, echo=print) -> dict:
+    """Mask ``n_texts`` corpus texts with ``TextMasker`` and the first ``naive_sample`` the naive way."""
+    from quality.privacy.engine import build_analyzer
+    from quality.privacy.text import TextMasker, mask_naive
+
+    analyzer, load_s = timed(build_analyzer)
+    data = Corpus(seed).texts(n_texts)
+    texts = [t for t, _ in data]
+    labels = [lab for _, lab in data]
+    naive, naive_s = timed(mask_naive, texts[:naive_sample], analyzer)
+    fast, fast_s = timed(TextMasker(analyzer).run, texts)
+    k = len(naive)
+    naive_rate, fast_rate = k / naive_s, len(texts) / fast_s
+    out = {
+        "texts": len(texts),
+        "distinct_texts": len(set(texts)),
+        "model_load_s": round(load_s, 2),
+        "naive_sample": k,
+        "naive_texts_per_s": round(naive_rate, 1),
+        "naive_extrapolated_s": round(len(texts) / naive_rate, 1),
+        "fast_s": round(fast_s, 2),
+        "fast_texts_per_s": round(fast_rate, 1),
+        "ratio": round(fast_rate / naive_rate, 1),
+        "same_output_on_sample": round(sum(a == b for a, b in zip(naive, fast, strict=False)) / k, 4),
+        "naive_quality": score(labels[:k], [m.spans for m in naive]),
+        "fast_quality": score(labels[:k], [m.spans for m in fast[:k]]),
+        "fast_quality_all": score(labels, [m.spans for m in fast]),
+        "peak_rss_mb": round(peak_mb()),
+    }
+    echo(out)
+    return out

@@ -23,6 +23,8 @@ POLICIES = ("keep", "pseudonymize", "mask", "generalize", "drop", "redact_text")
 SAMPLE_SIZE = 100
 DOMINANT = 0.5  # share of sampled values holding an entity for the column to *be* that entity
 SPORADIC = 0.05  # share above which entities inside the values make the column free text to redact
+SPORADIC_NER = 0.2  # the same for names and places, which NER also finds where there are none
+NER_ENTITIES = frozenset({"PERSON", "LOCATION", "NRP"})
 
 # What a column that holds one kind of entity becomes.
 ENTITY_POLICY: dict[str, tuple[str, str]] = {
@@ -82,21 +84,27 @@ def classify_column(
         )
     if kind == "text" or column == "_extra":
         return ColumnClass(table, column, kind, "confidential", "redact_text", "kind", {}, "free text")
-    if kind not in ("string", "enum", "ip", "json"):
+    if kind not in ("string", "ip", "json"):  # enums hold only the contract's own values
         return ColumnClass(table, column, kind, "internal", "keep", "kind", {}, f"{kind} values")
     sample = _sample(values)
     if not sample:
         return ColumnClass(table, column, kind, "internal", "keep", "detected", {}, "no values to sample yet")
     found = detect(sample, column.replace("_", " ").split())
-    counts = Counter(entity for hits in found for entity in {e for e, _ in hits})
+    # spaCy's NER reads names and places into code-like tokens (`eu-west-1`, `FEAT-1207`): it counts only
+    # in values that read like language (several words).
+    counts = Counter(
+        entity
+        for value, hits in zip(sample, found, strict=True)
+        for entity in {e for e, _ in hits}
+        if entity not in NER_ENTITIES or " " in value.strip()
+    )
     shares = {entity: n / len(sample) for entity, n in counts.items()}
-    dominant = [
-        e for e, s in sorted(shares.items(), key=lambda x: -x[1]) if s >= DOMINANT and e in ENTITY_POLICY
-    ]
+    ranked = sorted(shares.items(), key=lambda x: -x[1])
+    dominant = [e for e, s in ranked if s >= DOMINANT and e in ENTITY_POLICY]
     if dominant:
         label, policy = ENTITY_POLICY[dominant[0]]
         return ColumnClass(table, column, kind, label, policy, "detected", shares, f"mostly {dominant[0]}")
-    if any(s >= SPORADIC for s in shares.values()):
+    if any(s >= (SPORADIC_NER if e in NER_ENTITIES else SPORADIC) for e, s in shares.items()):
         return ColumnClass(
             table, column, kind, "confidential", "redact_text", "detected", shares, "entities in text"
         )

@@ -146,7 +146,7 @@ def _erase_table(uri: str, values: set[str], secrets: set[str]) -> dict | None:
     A table of raw bytes (the quarantine) cannot be edited safely: its rows that mention the subject go.
     """
     table = DeltaTable(uri)
-    schema = table.schema().to_arrow()
+    schema = pa.schema(table.schema().to_arrow())  # deltalake returns an arro3 schema
     text = [f.name for f in schema if pa.types.is_string(f.type) or pa.types.is_large_string(f.type)]
     if not text:
         return None

@@ -52,6 +52,7 @@ _ANONYMIZER = AnonymizerEngine()
 _TOKEN = re.compile(r"\S+")
 _DIGIT = re.compile(r"\d")
 _EDGE = "\"'.,;:!?()[]{}<>"
+_OPEN = "\"'([{<"
 _GLUE = frozenset({"ext", "extn", "extension", "x"})  # phone extensions
 _KEYWORDS = frozenset({"bearer", "apikey", "secret", "password", "passwd"})  # a secret follows
 
@@ -209,9 +210,12 @@ def _template(text: str, results: list[RecognizerResult]) -> tuple[str, list[tup
         if r.start < pos:  # overlaps the previous placeholder
             pos = max(pos, r.end)
             continue
-        parts += [text[pos : r.start], f"<{r.entity_type}>"]
-        segments.append((out, out + r.start - pos, pos))
-        out += r.start - pos + len(parts[-1])
+        start = (
+            r.start + len(text[r.start : r.end]) - len(text[r.start : r.end].lstrip(_OPEN))
+        )  # keep "(" for NER
+        parts += [text[pos:start], f"<{r.entity_type}>"]
+        segments.append((out, out + start - pos, pos))
+        out += start - pos + len(parts[-1])
         pos = r.end
     parts.append(text[pos:])
     segments.append((out, out + len(text) - pos, pos))

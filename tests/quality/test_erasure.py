@@ -56,10 +56,10 @@ def _lake_with_subject(settings, privacy):
     ]
     write_jsonl(settings.landing_dir("audit") / "a.jsonl", landed)
     write_jsonl(settings.landing_dir("audit") / "b.jsonl.gz", [audit(5, actor_id=USER)])
-    write_jsonl(settings.landing_dir("audit") / "waiting.jsonl", [audit(6, actor_email=EMAIL)])
+    write_jsonl(settings.landing_dir("audit") / "waiting.jsonl", [audit(6, actor_id=USER, actor_email=EMAIL)])
     ingest_landing(settings, "audit")
     write_jsonl(
-        settings.landing_dir("audit") / "waiting.jsonl", [audit(6, actor_email=EMAIL)]
+        settings.landing_dir("audit") / "waiting.jsonl", [audit(6, actor_id=USER, actor_email=EMAIL)]
     )  # not ingested yet
     build_silver(settings, "audit", privacy.detector(), privacy.text_masker())
     with duckdb.connect(str(settings.warehouse)) as con:  # stands in for the dbt warehouse
