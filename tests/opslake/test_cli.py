@@ -52,3 +52,17 @@ def test_every_subcommand_has_help():
     for command in ("generate", "ingest", "run", "contracts", "bench"):
         out = subprocess.run([*OPSLAKE, command, "--help"], capture_output=True, text=True, check=True)
         assert "Usage:" in out.stdout
+
+
+def test_erase_prints_a_receipt_and_removes_the_subject(settings, tmp_path):
+    path = write_jsonl(tmp_path / "a.jsonl", [audit(1, actor_email="jane.doe@acme.example"), audit(2)])
+    subprocess.run([*OPSLAKE, "ingest", "audit", str(path)], check=True, capture_output=True)
+    out = subprocess.run(
+        [*OPSLAKE, "erase", "--subject", "jane.doe@acme.example", "--json"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    receipt = json.loads(out.stdout)
+    assert receipt["rows_deleted"] == 1 and len(receipt["subject_key"]) == 24
+    assert "jane.doe" not in out.stdout  # the receipt is pseudonymous

@@ -34,6 +34,8 @@ def test_definitions_load_with_bronze_silver_dbt_assets_and_the_sensor(defs):
     assert parents == {dg.AssetKey(["silver", "audit"])}  # staging reads silver, never bronze
     assert graph.get(dg.AssetKey(["silver", "audit"])).parent_keys == {dg.AssetKey(["bronze", "audit"])}
     assert defs.resolve_sensor_def("landing_sensor") is not None
+    assert defs.resolve_job_def("retention") is not None
+    assert defs.resolve_schedule_def("retention_schedule").cron_schedule == "15 2 * * *"
     assert graph.get(dg.AssetKey(["bronze", "audit"])).partitions_def is not None
 
 
