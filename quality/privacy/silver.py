@@ -91,7 +91,7 @@ def _build_silver(settings: Settings, domain: str, detect: Detector, mask_text: 
     fresh = [
         classify_column(domain, name, kinds.get(name, "string"), new[name].combine_chunks(), detect, declared)
         for name in new.column_names
-        if (domain, name) not in classes
+        if (domain, name) not in classes or _declaration_changed(classes[(domain, name)], declared)
     ]
     if fresh:
         now = dt.datetime.now(dt.UTC)
@@ -110,6 +110,14 @@ def _build_silver(settings: Settings, domain: str, detect: Detector, mask_text: 
     masked = pa.table(columns)
     lake.append(silver_uri, masked, partition_by=["event_date"], evolve=True)
     return SilverReport(domain, masked.num_rows, [c.column for c in fresh], excluded)
+
+
+def _declaration_changed(cls: ColumnClass, declared: dict[str, dict]) -> bool:
+    """A reviewed declaration edited since the column was classified applies from the next rows on."""
+    decl = declared.get(f"{cls.table}.{cls.column}") or declared.get(f"*.{cls.column}")
+    if decl is None:
+        return cls.source == "declared"
+    return (decl["label"], decl["policy"]) != (cls.label, cls.policy)
 
 
 def _new_bronze_rows(settings: Settings, domain: str, silver_uri: str) -> pa.Table | None:

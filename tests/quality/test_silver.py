@@ -106,3 +106,18 @@ def test_rerunning_silver_with_nothing_new_adds_nothing(settings, tmp_path, priv
     ingest(settings, "audit", [write_jsonl(tmp_path / "b.jsonl", [audit(3)])])
     assert build_silver(settings, "audit", privacy.detector(), privacy.text_masker()).rows == 1
     assert sorted(r["event_id"] for r in _silver(settings)) == ["aud-1", "aud-2", "aud-3"]
+
+
+def test_an_edited_declaration_applies_to_the_next_rows(settings, tmp_path, privacy, monkeypatch):
+    from quality.privacy import silver
+    from quality.privacy.classify import declarations
+
+    ingest(settings, "audit", [write_jsonl(tmp_path / "a.jsonl", [audit(1, user_agent="curl/8.1")])])
+    build_silver(settings, "audit", privacy.detector(), privacy.text_masker())
+    edited = {**declarations(), "audit.user_agent": {"label": "confidential", "policy": "pseudonymize"}}
+    monkeypatch.setattr(silver, "declarations", lambda: edited)
+    ingest(settings, "audit", [write_jsonl(tmp_path / "b.jsonl", [audit(2, user_agent="curl/8.1")])])
+    build_silver(settings, "audit", privacy.detector(), privacy.text_masker())
+    assert catalog(settings, "audit")[("audit", "user_agent")].policy == "pseudonymize"
+    agents = {r["event_id"]: r["user_agent"] for r in _silver(settings)}
+    assert agents == {"aud-1": "curl/8.1", "aud-2": _expected_pseudonym(settings, "curl/8.1")}
