@@ -63,8 +63,17 @@ def generalize_ip(value: str) -> str | None:
     return str(ipaddress.ip_network(f"{address}/{prefix}", strict=False))
 
 
+_OCTET = r"(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
+_IPV4 = rf"^{_OCTET}(\.{_OCTET}){{3}}$"
+
+
 def generalize_ips(column: pa.Array) -> pa.Array:
-    return _per_distinct(column, generalize_ip)
+    """``generalize_ip`` on a column: IPv4 addresses by a vectorised rewrite, anything else value by value."""
+    column = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+    is_v4 = pc.fill_null(pc.match_substring_regex(column, _IPV4), False)
+    v4 = pc.replace_substring_regex(column, r"\.\d{1,3}$", ".0/24")
+    other = _per_distinct(pc.if_else(is_v4, pa.scalar(None, pa.string()), column), generalize_ip)
+    return pc.if_else(is_v4, v4, other)
 
 
 def mask(column: pa.Array, placeholder: str) -> pa.Array:

@@ -9,7 +9,7 @@ import os
 import pyarrow as pa
 import pytest
 
-from quality.privacy.pseudonyms import generalize_ips, installation_secret, mask, pseudonymize
+from quality.privacy.pseudonyms import generalize_ip, generalize_ips, installation_secret, mask, pseudonymize
 
 
 def test_secret_is_created_once_with_owner_only_permissions(tmp_path):
@@ -42,3 +42,21 @@ def test_ips_generalise_to_their_24_or_48_network():
 
 def test_mask_keeps_nulls():
     assert mask(pa.array(["+1 415 555 0100", None]), "<PHONE_NUMBER>").to_pylist() == ["<PHONE_NUMBER>", None]
+
+
+def test_the_vectorised_ipv4_rewrite_agrees_with_the_ipaddress_module():
+    values = [
+        "203.0.113.24",
+        "0.0.0.0",
+        "255.255.255.255",
+        "256.1.1.1",
+        "01.2.3.4",
+        "1.2.3",
+        "::ffff:1.2.3.4",
+        None,
+    ]
+    expected = [None if v is None else generalize_ip(v) for v in values]
+    assert generalize_ips(pa.array(values)).to_pylist() == expected
+    assert (
+        expected[:3] == ["203.0.113.0/24", "0.0.0.0/24", "255.255.255.0/24"] and expected[3:6] == [None] * 3
+    )
