@@ -32,7 +32,8 @@ dev: setup
 	$(UV) run dagster dev -m orchestration.definitions
 
 bench: setup
-	$(UV) run opslake bench ingest
+	$(UV) run opslake bench ingest --events 1000000 --events 10000000
+	$(UV) run opslake bench pii
 
 lint: setup
 	$(UV) run ruff check . && $(UV) run ruff format --check .
