@@ -7,10 +7,12 @@ downloaded: the model is an installed package and the email recognizer uses tlde
 Not masked: ``URL`` (runbook, dashboard and bridge links are operational, and Presidio's URL pattern also
 matches file names such as ``settings.py`` or ``README.md``; PII inside a URL is caught by the email, key and
 token recognizers), ``ORGANIZATION`` (tenants and teams are what operational text is about), ``DATE_TIME``
-and ``NRP``. Of Presidio's national ids, those of the platform's customer regions (US, UK and Ireland,
+and ``NRP``. Of Presidio's English national ids, those of the platform's customer countries (US, UK,
 Australia) whose patterns are specific or checksummed; ``US_PASSPORT``, ``US_DRIVER_LICENSE`` and
 ``US_BANK_NUMBER`` are left out because their bare-number patterns rely on context words such as "us" or
-"account" that, matched as substrings, are everywhere in operational text.
+"account" that, matched as substrings, are everywhere in operational text (Presidio has no Irish id, and its
+German ones are German-language recognizers). Phone numbers are parsed for the customer countries' national
+formats (``PHONE_REGIONS``); numbers written with ``+<country code>`` are found whatever the country.
 """
 
 from __future__ import annotations
@@ -54,7 +56,7 @@ PATTERN_ENTITIES = (
     "USER_HANDLE",
 )
 ENTITIES = NER_ENTITIES + PATTERN_ENTITIES
-PHONE_REGIONS = ("US", "GB", "IE", "DE", "AU", "FR")  # national formats; "+<country>" numbers match anywhere
+PHONE_REGIONS = ("US", "GB", "IE", "DE", "AU")  # national formats of the customer countries
 
 _NLP = {
     "nlp_engine_name": "spacy",

@@ -5,7 +5,7 @@
   ``sk-...`` secret keys) and the value of ``api_key=...``, ``secret: ...``, ``password=...`` assignments.
 * ``BEARER_TOKEN``: the token after ``Bearer`` and any JWT (``eyJ...``.``...``.``...``).
 * ``EMPLOYEE_ID``: Opsline's HR id ``EMP-`` plus six digits (``EMP-104233``); the badge form ``E104233``
-  counts only near a context word (employee, badge, staff, HR), as it also looks like an error code.
+  counts only near a context word (employee, badge, staff), as it also looks like an error code.
 * ``USER_HANDLE``: ``@handle`` mentions in PR bodies and chat, which are derived from people's names
   (``@jane.doe``); ``@here``, ``@channel`` and ``@everyone`` are not people.
 
@@ -18,7 +18,8 @@ suffix lists lack but operational text is full of.
 
 from __future__ import annotations
 
-import regex
+import re
+
 import tldextract
 from presidio_analyzer import Pattern, PatternRecognizer
 from presidio_analyzer.predefined_recognizers import EmailRecognizer
@@ -35,7 +36,7 @@ RESERVED_SUFFIXES = (
     "lan",
     "home.arpa",
 )
-_FLAGS = regex.DOTALL | regex.MULTILINE  # case-sensitive: token prefixes are; (?i:...) where they are not
+_FLAGS = re.DOTALL | re.MULTILINE  # case-sensitive, as key prefixes are; (?i:...) where not (same in regex)
 
 _TLD = tldextract.TLDExtract(cache_dir=None, suffix_list_urls=(), extra_suffixes=RESERVED_SUFFIXES)
 
@@ -85,6 +86,6 @@ def custom_recognizers() -> list[PatternRecognizer]:
     return [
         _recognizer("API_KEY", api_keys),
         _recognizer("BEARER_TOKEN", bearer),
-        _recognizer("EMPLOYEE_ID", employee, ["employee", "emp", "badge", "staff", "hr"]),
+        _recognizer("EMPLOYEE_ID", employee, ["employee", "badge", "staff"]),
         _recognizer("USER_HANDLE", handle),
     ]
