@@ -73,6 +73,7 @@ _CARDS = ("4111 1111 1111 1111", "5555-5555-5555-4444", "4012888888881881", "378
 _CARDS += ("6011 1111 1111 1117", "5105 1051 0510 5100")
 _IBANS = ("DE89 3704 0044 0532 0130 00", "GB29 NWBK 6016 1331 9268 19", "IE29AIBK93115212345678")
 _IBANS += ("FR14 2004 1010 0505 0001 3M02 606", "NL91ABNA0417164300", "ES9121000418450200051332")
+_PARSED = {t: list(string.Formatter().parse(t)) for _, t in TEMPLATES}
 _ALNUM = string.ascii_letters + string.digits
 _JWT_HEAD = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9"
 _PII = {  # slot -> entity type
@@ -219,7 +220,7 @@ class Corpus:
             "channel": _pick(rng, _CHANNELS),
         }
         parts, labels, pos = [], [], 0
-        for literal, f, _, _ in string.Formatter().parse(template):
+        for literal, f, _, _ in _PARSED[template]:
             parts.append(literal)
             pos += len(literal)
             if f:

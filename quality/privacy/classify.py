@@ -37,6 +37,11 @@ ENTITY_POLICY: dict[str, tuple[str, str]] = {
     "CREDIT_CARD": ("restricted", "drop"),
     "IBAN_CODE": ("restricted", "drop"),
     "US_SSN": ("restricted", "drop"),
+    "US_ITIN": ("restricted", "drop"),
+    "UK_NHS": ("restricted", "drop"),
+    "UK_NINO": ("restricted", "drop"),
+    "AU_TFN": ("restricted", "drop"),
+    "USER_HANDLE": ("confidential", "pseudonymize"),
     "API_KEY": ("restricted", "drop"),
     "BEARER_TOKEN": ("restricted", "drop"),
 }
