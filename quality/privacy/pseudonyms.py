@@ -12,6 +12,7 @@ import hmac
 import ipaddress
 import os
 import secrets
+from collections.abc import Callable
 from pathlib import Path
 
 import pyarrow as pa
@@ -40,12 +41,17 @@ def pseudonym(key: bytes, value: str) -> str:
     return hmac.new(key, value.encode(), hashlib.sha256).hexdigest()[:PSEUDONYM_HEX]
 
 
-def _per_distinct(column: pa.Array, transform) -> pa.Array:
+def map_distinct(column: pa.Array, transform_all: Callable[[list[str]], list[str | None]]) -> pa.Array:
+    """Apply a list-to-list transform to the column's distinct values and map the results back."""
     column = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
     column = column.cast(pa.string())
     distinct = pc.unique(column.drop_null())
-    mapped = pa.array([transform(v) for v in distinct.to_pylist()], pa.string())
+    mapped = pa.array(transform_all(distinct.to_pylist()), pa.string())
     return pc.take(mapped, pc.index_in(column, value_set=distinct))
+
+
+def _per_distinct(column: pa.Array, transform: Callable[[str], str | None]) -> pa.Array:
+    return map_distinct(column, lambda values: [transform(v) for v in values])
 
 
 def pseudonymize(column: pa.Array, key: bytes) -> pa.Array:

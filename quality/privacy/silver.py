@@ -21,7 +21,14 @@ from ingestion.contracts import contract_for
 from ingestion.pipeline import domain_lock
 from opslake.settings import Settings
 from quality.privacy.classify import ColumnClass, Detector, classify_column, declarations
-from quality.privacy.pseudonyms import generalize_ips, installation_secret, mask, pseudonym, pseudonymize
+from quality.privacy.pseudonyms import (
+    generalize_ips,
+    installation_secret,
+    map_distinct,
+    mask,
+    pseudonym,
+    pseudonymize,
+)
 
 CATALOG = "classification"
 TextMask = Callable[[list[str | None]], list[str | None]]
@@ -142,14 +149,8 @@ def _apply(
     if cls.policy == "redact_text":
         if cls.kind == "json":
             return _redact_json(column, key, mask_text, id_keys)
-        return _per_distinct_text(column, mask_text)
+        return map_distinct(column, mask_text)
     raise ValueError(f"{cls.table}.{cls.column}: unknown policy {cls.policy!r}")
-
-
-def _per_distinct_text(column: pa.Array, mask_text: TextMask) -> pa.Array:
-    distinct = pc.unique(column.drop_null())
-    masked = pa.array(mask_text(distinct.to_pylist()), pa.string())
-    return pc.take(masked, pc.index_in(column, value_set=distinct))
 
 
 def _redact_json(column: pa.Array, key: bytes, mask_text: TextMask, id_keys: set[str]) -> pa.Array:
