@@ -15,7 +15,7 @@ from ingestion.contracts import DOMAINS
 from ingestion.landing import event_date_range, pending_files
 from opslake.settings import Settings
 from orchestration.lib.dbt import DBT_PROJECT
-from orchestration.lib.partitions import clip_to_partitions, partition_range_tags
+from orchestration.lib.partitions import partition_range_tags, run_window
 
 DAGSTER_YAML = "telemetry:\n  enabled: false\n"
 QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
@@ -34,12 +34,7 @@ def dagster_home(settings: Settings) -> Path:
 def bronze_window(settings: Settings, today: dt.date) -> tuple[str, str] | None:
     """The daily partitions the waiting landing files touch, across all domains (None if nothing waits)."""
     spans = [event_date_range(d, files) for d in DOMAINS if (files := pending_files(settings, d))]
-    if not spans:
-        return None
-    known = [s for s in spans if s]
-    if not known:
-        return str(today), str(today)
-    return clip_to_partitions(str(min(s[0] for s in known)), str(max(s[1] for s in known)), str(today))
+    return run_window(spans, today) if spans else None
 
 
 def inputs_fingerprint(settings: Settings) -> str:

@@ -1,5 +1,7 @@
 """Daily event-date partitions shared by bronze and the facts that follow it."""
 
+import datetime as dt
+
 import dagster as dg
 
 # The earliest event date opslake keeps partitions for (the FOCUS sample starts in 2024-09).
@@ -13,7 +15,16 @@ def partition_range_tags(first: str, last: str) -> dict[str, str]:
     return {"dagster/asset_partition_range_start": first, "dagster/asset_partition_range_end": last}
 
 
-def clip_to_partitions(first: str, last: str, today: str) -> tuple[str, str] | None:
-    """Clip an event-date range to the partitions that exist (start .. today + 1); None if it misses them."""
-    lo, hi = max(first, PARTITIONS_START), min(last, today)
-    return (lo, hi) if lo <= hi else None
+def run_window(spans: list[tuple[dt.date, dt.date] | None], today: dt.date) -> tuple[str, str]:
+    """The partitions a bronze run covers: the files' event-date spans, clipped to the partitions that exist.
+
+    Falls back to today's partition when no date is known or every date lies outside: files are ingested
+    whatever dates they hold, and the run has to target some partition.
+    """
+    known = [s for s in spans if s]
+    if known:
+        lo = max(str(min(s[0] for s in known)), PARTITIONS_START)
+        hi = min(str(max(s[1] for s in known)), str(today))
+        if lo <= hi:
+            return lo, hi
+    return str(today), str(today)

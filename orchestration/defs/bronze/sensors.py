@@ -7,7 +7,7 @@ import dagster as dg
 
 from ingestion.contracts import DOMAINS
 from ingestion.landing import event_date_range, pending_files
-from orchestration.lib.partitions import clip_to_partitions, partition_range_tags
+from orchestration.lib.partitions import partition_range_tags, run_window
 from orchestration.lib.resources import LakeResource
 
 
@@ -20,13 +20,10 @@ def landing_run_request(lake: LakeResource, domain: str, today: dt.date) -> dg.R
     for path in files:
         stat = path.stat()
         stamp.update(f"{path}|{stat.st_size}|{stat.st_mtime_ns}\n".encode())
-    span = event_date_range(domain, files)
-    window = clip_to_partitions(str(span[0]), str(span[1]), str(today)) if span else None
-    first, last = window or (str(today), str(today))
     return dg.RunRequest(
         run_key=f"{domain}:{stamp.hexdigest()[:24]}",
         asset_selection=[dg.AssetKey(["bronze", domain])],
-        tags=partition_range_tags(first, last),
+        tags=partition_range_tags(*run_window([event_date_range(domain, files)], today)),
     )
 
 
