@@ -147,7 +147,7 @@ def _validated_chunks(contract: Contract, path: Path, pool) -> Iterator[tuple[Va
         return
     if fmt == "csv" and (fast := validate_csv(contract, path, dt.datetime.now(dt.UTC))) is not None:
         n = fast.table.num_rows
-        yield fast, Parsed(list(range(n)), [], [], []), path.stat().st_size
+        yield fast, Parsed(range(n), [], [], []), path.stat().st_size
         return
     chunks = csv_chunks(path) if fmt == "csv" else parquet_chunks(path)
     for parsed in chunks:
@@ -159,7 +159,7 @@ def _process_block(domain: str, first_line: int, block: bytes) -> tuple[Validate
     fast = validate_block(contract, first_line, block, now)
     if fast is not None:
         n = fast.table.num_rows
-        return fast, Parsed(list(range(first_line, first_line + n)), [], [], []), len(block)
+        return fast, Parsed(range(first_line, first_line + n), [], [], []), len(block)
     parsed = parse_jsonl_block(first_line, block)
     return validate(contract, parsed, now), parsed, len(block)
 

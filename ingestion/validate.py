@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -35,7 +36,7 @@ class Invalid(Exception):
 class Parsed:
     """Records of one chunk of input. ``records[i]`` is None where parsing failed with ``reasons[i]``."""
 
-    lines: list[int]
+    lines: Sequence[int]  # a range when a fast path accepted a whole block
     raws: list[bytes]
     records: list[dict | None]
     reasons: list[str | None]

@@ -193,7 +193,6 @@ def bench_ingest(
         out.write_text(json.dumps([m.as_dict() for m in results], indent=2) + "\n")
 
 
-
 @bench_app.command("pii")
 def bench_pii(
     texts: Annotated[int, typer.Option(help="Free-text values to mask the fast way.")] = 200_000,

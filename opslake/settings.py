@@ -61,10 +61,6 @@ class Settings:
             raise ValueError(f"unknown lake layer {layer!r}; expected one of {', '.join(LAYERS)}")
         return f"{self.lake_root}/{layer}/{table}"
 
-    @property
-    def is_local(self) -> bool:
-        return "://" not in self.lake_root
-
     def landing_dir(self, domain: str) -> Path:
         return self.landing / domain
 

@@ -73,7 +73,9 @@ def lake_summary(settings: Settings) -> Table:
         rows = delta_row_count(settings.table_uri("bronze", domain))
         table.add_row(f"bronze.{domain}", _n(rows), _n(quarantined.get(domain, 0)))
     for domain in DOMAINS:
-        table.add_row(f"silver.{domain} (masked)", _n(delta_row_count(settings.table_uri("silver", domain))), "")
+        table.add_row(
+            f"silver.{domain} (masked)", _n(delta_row_count(settings.table_uri("silver", domain))), ""
+        )
     for name, rows in warehouse_counts(settings):
         table.add_row(f"warehouse {name}", _n(rows), "")
     return table

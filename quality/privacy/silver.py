@@ -155,24 +155,26 @@ def _apply(
 
 def _redact_json(column: pa.Array, key: bytes, mask_text: TextMask, id_keys: set[str]) -> pa.Array:
     """Mask the string leaves of JSON values; values under declared identifier keys become pseudonyms."""
-    distinct = pc.unique(column.drop_null()).to_pylist()
-    parsed = [orjson.loads(v) for v in distinct]
-    leaves: list[str] = []
-    for value in parsed:
-        _walk(value, lambda k, s: leaves.append(s) if k not in id_keys else None)
-    masked = dict(zip(leaves, mask_text(leaves), strict=True))
 
-    def rebuild(value, parent_key=None):
-        if isinstance(value, dict):
-            return {k: rebuild(v, k) for k, v in value.items()}
-        if isinstance(value, list):
-            return [rebuild(v, parent_key) for v in value]
-        if isinstance(value, str):
-            return pseudonym(key, value) if parent_key in id_keys else masked[value]
-        return value
+    def redact_all(values: list[str]) -> list[str]:
+        parsed = [orjson.loads(v) for v in values]
+        leaves: list[str] = []
+        for value in parsed:
+            _walk(value, lambda k, s: leaves.append(s) if k not in id_keys else None)
+        masked = dict(zip(leaves, mask_text(leaves), strict=True))
 
-    out = [orjson.dumps(rebuild(v), option=orjson.OPT_SORT_KEYS).decode() for v in parsed]
-    return pc.take(pa.array(out, pa.string()), pc.index_in(column, value_set=pa.array(distinct, pa.string())))
+        def rebuild(value, parent_key=None):
+            if isinstance(value, dict):
+                return {k: rebuild(v, k) for k, v in value.items()}
+            if isinstance(value, list):
+                return [rebuild(v, parent_key) for v in value]
+            if isinstance(value, str):
+                return pseudonym(key, value) if parent_key in id_keys else masked[value]
+            return value
+
+        return [orjson.dumps(rebuild(v), option=orjson.OPT_SORT_KEYS).decode() for v in parsed]
+
+    return map_distinct(column, redact_all)
 
 
 def _walk(value, visit, parent_key=None) -> None:
