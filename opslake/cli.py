@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import subprocess
 import sys
@@ -166,13 +167,23 @@ def _ensure_dbt_manifest() -> None:
 @app.command()
 def erase(
     subject: Annotated[str, typer.Option(help="An email, user id or name, as it appeared in the data.")],
+    requested_at: Annotated[
+        dt.datetime | None,
+        typer.Option(help="When the subject asked (UTC); GDPR's 30 days run from here. Default: now."),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the receipt as JSON.")] = False,
 ) -> None:
     """Erase a data subject from everything under OPSLAKE_HOME, Delta history included, and print the receipt."""
     from quality.privacy.erasure import erase_subject
 
+    when = (
+        requested_at.replace(tzinfo=dt.UTC) if requested_at and requested_at.tzinfo is None else requested_at
+    )
     with console.status(f"erasing the subject from {Settings.from_env().home}"):
-        receipt = erase_subject(Settings.from_env(), subject)
+        try:
+            receipt = erase_subject(Settings.from_env(), subject, when)
+        except ValueError as e:
+            _fail(str(e), "give a non-empty --subject and a past --requested-at, e.g. 2026-11-02T09:30:00")
     print(json.dumps(receipt.as_dict(), indent=None if as_json else 2))
     if not as_json:
         console.print("[dim]next: `opslake run` rebuilds the warehouse from the erased lake[/dim]")

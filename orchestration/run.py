@@ -74,7 +74,7 @@ def materialize_all(settings: Settings, on_stage=lambda stage: None) -> list[dg.
     if settings.warehouse.exists() and built.exists() and built.read_text() == fingerprint:
         on_stage("nothing new: the warehouse is up to date")
         return results
-    downstream = [k for k in job.asset_layer.asset_graph.get_all_asset_keys() if k not in set(bronze)]
+    downstream = [k for k in job.asset_layer.asset_graph.materializable_asset_keys if k not in set(bronze)]
     on_stage(f"transforms: building {len(downstream)} downstream assets")
     result = job.execute_in_process(QUIET, instance=instance, asset_selection=downstream)
     results.append(result)

@@ -19,7 +19,7 @@ from pathlib import Path
 import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
-from deltalake import DeltaTable
+from deltalake import DeltaTable, write_deltalake
 
 from ingestion import lake
 from opslake.settings import LAYERS, Settings
@@ -42,6 +42,7 @@ RETENTION_DEFAULTS = {
 ERASURE_LOG_SCHEMA = pa.schema(
     [
         ("subject_key", pa.string()),
+        ("requested_at", pa.timestamp("us", tz="UTC")),
         ("erased_at", pa.timestamp("us", tz="UTC")),
         ("identities", pa.int64()),
         ("tables", pa.string()),
@@ -56,6 +57,7 @@ ERASURE_LOG_SCHEMA = pa.schema(
 @dataclass
 class ErasureReceipt:
     subject_key: str
+    requested_at: dt.datetime
     erased_at: dt.datetime
     identities: int
     tables: list[dict] = field(
@@ -66,27 +68,37 @@ class ErasureReceipt:
 
     def as_dict(self) -> dict:
         d = asdict(self)
+        d["requested_at"] = self.requested_at.isoformat()
         d["erased_at"] = self.erased_at.isoformat()
         d["rows_deleted"] = sum(t["rows_deleted"] for t in self.tables)
         d["rows_redacted"] = sum(t["rows_redacted"] for t in self.tables)
         return d
 
 
-def erase_subject(settings: Settings, subject: str) -> ErasureReceipt:
-    """Erase a subject and its linked identities; return (and log) the receipt."""
+def erase_subject(
+    settings: Settings, subject: str, requested_at: dt.datetime | None = None
+) -> ErasureReceipt:
+    """Erase a subject and its linked identities; return (and log) the receipt.
+
+    ``requested_at`` is when the data subject asked (GDPR Art. 17; the 30-day clock starts there); now if None.
+    """
     if not subject.strip():
         raise ValueError("the subject must not be empty")
+    now = dt.datetime.now(dt.UTC)
+    requested_at = requested_at or now
+    if requested_at.tzinfo is None or requested_at > now:
+        raise ValueError("requested_at must be a past, timezone-aware time")
     key = installation_secret(settings.secret_path)
     with privileged(settings, "erasure", {"subject_key": pseudonym(key, subject)}) as details:
-        receipt = _erase(settings, subject, key)
+        receipt = _erase(settings, subject, key, requested_at)
         details.update(receipt.as_dict())
     return receipt
 
 
-def _erase(settings: Settings, subject: str, key: bytes) -> ErasureReceipt:
+def _erase(settings: Settings, subject: str, key: bytes, requested_at: dt.datetime) -> ErasureReceipt:
     values = linked_identities(settings, subject)
     secrets = values | {pseudonym(key, v) for v in values}
-    receipt = ErasureReceipt(pseudonym(key, subject), dt.datetime.now(dt.UTC), len(values))
+    receipt = ErasureReceipt(pseudonym(key, subject), requested_at, dt.datetime.now(dt.UTC), len(values))
     for uri in delta_tables(settings):
         change = _erase_table(uri, values, secrets)
         if change:
@@ -210,6 +222,7 @@ def _log(settings: Settings, receipt: ErasureReceipt) -> None:
     d = receipt.as_dict()
     row = {
         "subject_key": receipt.subject_key,
+        "requested_at": receipt.requested_at,
         "erased_at": receipt.erased_at,
         "identities": receipt.identities,
         "tables": orjson.dumps(receipt.tables).decode(),
@@ -219,5 +232,14 @@ def _log(settings: Settings, receipt: ErasureReceipt) -> None:
         "files_vacuumed": receipt.files_vacuumed,
     }
     lake.append(
-        settings.table_uri("governance", ERASURE_LOG), pa.Table.from_pylist([row], schema=ERASURE_LOG_SCHEMA)
+        settings.table_uri("governance", ERASURE_LOG),
+        pa.Table.from_pylist([row], schema=ERASURE_LOG_SCHEMA),
+        evolve=True,  # logs written before `requested_at` existed gain the column
     )
+
+
+def ensure_erasure_log(settings: Settings) -> None:
+    """Create the (empty) erasure log if no erasure has run yet, so that compliance models can read it."""
+    uri = settings.table_uri("governance", ERASURE_LOG)
+    if lake.open_table(uri) is None:
+        write_deltalake(uri, ERASURE_LOG_SCHEMA.empty_table())
