@@ -150,6 +150,42 @@ def run() -> None:
         _fail(f"runs failed: {', '.join(failed)}", "see `make dev` (Dagster UI) for the failing step")
 
 
+@app.command()
+def sql(
+    query: Annotated[str, typer.Argument(help="One SQL query; unqualified names resolve in schema `marts`.")],
+    fmt: Annotated[str, typer.Option("--format", help="table, csv or json (one object per line).")] = "table",
+    max_rows: Annotated[int, typer.Option(help="Rows shown in table format.")] = 50,
+) -> None:
+    """Query the warehouse read-only as an analyst: masked data only, no files, no writes."""
+    import duckdb
+
+    from opslake.warehouse import WarehouseUnavailable
+    from opslake.warehouse import query as run_query
+
+    if fmt not in ("table", "csv", "json"):
+        _fail(f"unknown format {fmt!r}", "use --format table, csv or json")
+    try:
+        rows = run_query(Settings.from_env(), query)
+    except WarehouseUnavailable as e:
+        _fail(str(e), "run `opslake run` to build it, or retry when the running build has finished")
+    except duckdb.Error as e:
+        _fail(
+            str(e).splitlines()[0], "the analyst role reads the warehouse only: no files, writes or settings"
+        )
+    if fmt == "csv":
+        import pyarrow.csv as pacsv
+
+        pacsv.write_csv(rows, sys.stdout.buffer)
+    elif fmt == "json":
+        for row in rows.to_pylist():
+            print(json.dumps(row, default=str))
+    else:
+        table = Table(*rows.column_names, caption=f"{rows.num_rows:,} rows")
+        for row in rows.slice(0, max_rows).to_pylist():
+            table.add_row(*("" if v is None else str(v) for v in row.values()))
+        console.print(table)
+
+
 def _generate_into_landing(landing: Path) -> None:
     from ingestion.generator import generate as run_generator
 

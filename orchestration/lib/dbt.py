@@ -1,5 +1,6 @@
 """The dbt project as Dagster sees it: asset keys are ``[schema, table]``, sources are the silver assets."""
 
+import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,17 @@ from orchestration.lib.automation import EAGER_ALLOWING_MISSING_DAYS
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 DBT_PROJECT = DbtProject(project_dir=REPO_ROOT, profiles_dir=REPO_ROOT)
+MARTS_SCHEMA = "marts"
+
+
+def mart_names() -> list[str]:
+    """Names of the dbt models in the `marts` schema, from the manifest."""
+    nodes = json.loads(DBT_PROJECT.manifest_path.read_text())["nodes"].values()
+    return sorted(
+        n["alias"] or n["name"]
+        for n in nodes
+        if n["resource_type"] == "model" and n["config"].get("schema") == MARTS_SCHEMA
+    )
 
 
 class OpslakeTranslator(DagsterDbtTranslator):
