@@ -255,5 +255,32 @@ def bench_pii(
         out.write_text(json.dumps(figures, indent=2, default=str) + "\n")
 
 
+@bench_app.command("marts")
+def bench_marts(
+    days: Annotated[int, typer.Option(help="Days built before the new day.")] = 90,
+    events: Annotated[int, typer.Option(help="Events generated over all the days.")] = 500_000,
+    repeat: Annotated[int, typer.Option(help="Runs of each side; the fastest counts.")] = 2,
+    workdir: Annotated[Path | None, typer.Option(help="Work folder (emptied first).")] = None,
+    out: Annotated[Path | None, typer.Option(help="Write the figures as JSON here.")] = None,
+) -> None:
+    """One new day built incrementally against a full rebuild of the dbt models on the same data."""
+    import tempfile
+
+    from opslake.bench_marts import measure
+
+    _ensure_dbt_manifest()
+    folder = workdir or Path(tempfile.mkdtemp(prefix="opslake-bench-marts-"))
+    m = measure(folder, days=days, events=events, repeat=repeat, echo=Console().print)
+    console.print(
+        f"new day: {m.new_day_rows:,} rows | full rebuild {m.full_refresh_seconds:.1f}s | "
+        f"incremental {m.incremental_seconds:.1f}s | speedup {m.speedup:.2f}x"
+    )
+    for model, t in m.incremental_models.items():
+        console.print(f"  {model}: full {t['full']:.2f}s, incremental {t['incremental']:.2f}s")
+    if out:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(m.as_dict(), indent=2) + "\n")
+
+
 def main() -> None:
     app()
