@@ -1,4 +1,4 @@
-"""The DuckDB warehouse seen from outside dbt: analyst queries and the gold copies of the marts."""
+"""The DuckDB warehouse outside dbt: loading silver into it, analyst queries, the gold copies of the marts."""
 
 from __future__ import annotations
 
@@ -7,11 +7,15 @@ from contextlib import contextmanager
 
 import duckdb
 import pyarrow as pa
-from deltalake import write_deltalake
+import pyarrow.dataset as ds
+from deltalake import DeltaTable, write_deltalake
 
+from ingestion import lake
 from opslake.settings import Settings
 
 MARTS_SCHEMA = "marts"
+SILVER_SCHEMA = "silver"
+_LOADS = f"{SILVER_SCHEMA}._loads"  # the silver Delta version each warehouse copy was last loaded at
 
 
 class WarehouseUnavailable(RuntimeError):
@@ -42,6 +46,63 @@ def read_only(settings: Settings, analyst: bool = False) -> Iterator[duckdb.Duck
         yield con
     finally:
         con.close()
+
+
+def load_silver(settings: Settings, tables: list[str]) -> dict[str, int]:
+    """Bring the warehouse copies ``silver.<table>`` up to date with the lake; return rows loaded per table.
+
+    Silver only grows between builds (rows are appended past a high-water mark of ``_ingested_at``), so a new
+    day of data costs a day's rows here. When silver was changed otherwise since the last load (an erasure or
+    retention delete, a new column), the copy is rebuilt whole. The dbt sources read these copies.
+    """
+    loaded = {}
+    with duckdb.connect(str(settings.warehouse)) as con:
+        con.execute(f"create schema if not exists {SILVER_SCHEMA}")
+        con.execute(f"create table if not exists {_LOADS} (table_name varchar primary key, version bigint)")
+        for table in tables:
+            delta = lake.open_table(settings.table_uri("silver", table))
+            if delta is not None:
+                loaded[table] = _load_one(con, table, delta)
+    return loaded
+
+
+def _load_one(con: duckdb.DuckDBPyConnection, table: str, delta: DeltaTable) -> int:
+    name = f"{SILVER_SCHEMA}.{table}"
+    last = con.execute(f"select version from {_LOADS} where table_name = ?", [table]).fetchall()
+    columns = [
+        r[0]
+        for r in con.execute(
+            f"select column_name from duckdb_columns() where schema_name = "
+            f"'{SILVER_SCHEMA}' and table_name = ?",
+            [table],
+        ).fetchall()
+    ]
+    if columns and last and last[0][0] == delta.version():
+        return 0
+    data = delta.to_pyarrow_dataset()
+    con.execute("begin")
+    if columns and last and _appended_only(delta, last[0][0]) and set(data.schema.names) == set(columns):
+        mark = con.execute(f"select max(_ingested_at) from {name}").fetchall()[0][0]
+        new = data.to_table(filter=ds.field("_ingested_at") > mark) if mark else data.to_table()
+        con.register("new_rows", new)
+        con.execute(f"insert into {name} by name select * from new_rows")
+        rows = new.num_rows
+    else:
+        con.register("new_rows", data)
+        con.execute(f"create or replace table {name} as select * from new_rows")
+        rows = con.execute(f"select count(*) from {name}").fetchall()[0][0]
+    con.unregister("new_rows")
+    con.execute(f"insert or replace into {_LOADS} values (?, ?)", [table, delta.version()])
+    con.execute("commit")
+    return rows
+
+
+def _appended_only(delta: DeltaTable, since: int) -> bool:
+    """Whether every commit after version ``since`` only appended rows (unknown when history was purged)."""
+    later = [h for h in delta.history() if h["version"] > since]
+    if {h["version"] for h in later} != set(range(since + 1, delta.version() + 1)):
+        return False
+    return all(h["operation"] == "WRITE" and h["operationParameters"].get("mode") == "Append" for h in later)
 
 
 def query(settings: Settings, sql: str) -> pa.Table:

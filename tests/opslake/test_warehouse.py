@@ -1,0 +1,55 @@
+"""Loading silver into the warehouse: appended rows only while silver only grows, a full copy otherwise."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import duckdb
+import pyarrow as pa
+from deltalake import DeltaTable
+
+from ingestion import lake
+from opslake.warehouse import load_silver
+
+T0 = dt.datetime(2026, 9, 14, 8, 0, tzinfo=dt.UTC)
+
+
+def _rows(ids: range, ingested: dt.datetime) -> pa.Table:
+    return pa.table(
+        {
+            "event_id": [f"e-{i}" for i in ids],
+            "event_date": [dt.date(2026, 9, 14)] * len(ids),
+            "_ingested_at": pa.array([ingested] * len(ids), pa.timestamp("us", tz="UTC")),
+        }
+    )
+
+
+def _copy(settings) -> list[str]:
+    with duckdb.connect(str(settings.warehouse), read_only=True) as con:
+        return [r[0] for r in con.execute("select event_id from silver.usage order by event_id").fetchall()]
+
+
+def test_appends_only_new_rows_then_reloads_after_a_delete(settings):
+    uri = settings.table_uri("silver", "usage")
+    lake.append(uri, _rows(range(0, 3), T0), partition_by=["event_date"])
+    assert load_silver(settings, ["usage", "audit"]) == {"usage": 3}  # a table not in the lake is skipped
+    assert load_silver(settings, ["usage"]) == {"usage": 0}  # same version: nothing to do
+    lake.append(uri, _rows(range(3, 5), T0 + dt.timedelta(hours=1)), partition_by=["event_date"])
+    assert load_silver(settings, ["usage"]) == {"usage": 2}  # appended rows only
+    assert _copy(settings) == [f"e-{i}" for i in range(5)]
+
+    DeltaTable(uri).delete("event_id = 'e-1'")  # an erasure: the copy must lose the row too
+    assert load_silver(settings, ["usage"]) == {"usage": 4}
+    assert _copy(settings) == ["e-0", "e-2", "e-3", "e-4"]
+
+
+def test_a_new_silver_column_rebuilds_the_copy(settings):
+    uri = settings.table_uri("silver", "usage")
+    lake.append(uri, _rows(range(0, 2), T0), partition_by=["event_date"])
+    load_silver(settings, ["usage"])
+    wider = _rows(range(2, 3), T0 + dt.timedelta(hours=1)).append_column("region", pa.array(["eu-west-1"]))
+    lake.append(uri, wider, partition_by=["event_date"], evolve=True)
+    assert load_silver(settings, ["usage"]) == {"usage": 3}
+    with duckdb.connect(str(settings.warehouse), read_only=True) as con:
+        regions = con.execute("select region from silver.usage order by event_id").fetchall()
+    assert regions == [(None,), (None,), ("eu-west-1",)]
