@@ -107,13 +107,14 @@ def _build_silver(settings: Settings, domain: str, detect: Detector, mask_text: 
         classes.update({(c.table, c.column): c for c in fresh})
     key = installation_secret(settings.secret_path)
     id_keys = {k.split(".", 1)[1] for k, d in declared.items() if d["policy"] == "pseudonymize"}
+    kept_keys = {k.split(".", 1)[1] for k, d in declared.items() if d["policy"] == "keep"}
     columns, excluded = {}, []
     for name in new.column_names:
         cls = classes[(domain, name)]
         if cls.policy == "drop":
             excluded.append(name)
             continue
-        columns[name] = _apply(cls, new[name].combine_chunks(), key, mask_text, id_keys)
+        columns[name] = _apply(cls, new[name].combine_chunks(), key, mask_text, id_keys, kept_keys)
     masked = pa.table(columns)
     lake.append(silver_uri, masked, partition_by=["event_date"], evolve=True)
     return SilverReport(domain, masked.num_rows, [c.column for c in fresh], excluded)
@@ -136,7 +137,12 @@ def _new_bronze_rows(settings: Settings, domain: str, silver_uri: str) -> pa.Tab
 
 
 def _apply(
-    cls: ColumnClass, column: pa.Array, key: bytes, mask_text: TextMask, id_keys: set[str]
+    cls: ColumnClass,
+    column: pa.Array,
+    key: bytes,
+    mask_text: TextMask,
+    id_keys: set[str],
+    kept_keys: set[str],
 ) -> pa.Array:
     if cls.policy == "keep":
         return column
@@ -148,19 +154,22 @@ def _apply(
         return mask(column, f"<{max(cls.entities, key=cls.entities.get, default='REDACTED')}>")
     if cls.policy == "redact_text":
         if cls.kind == "json":
-            return _redact_json(column, key, mask_text, id_keys)
+            return _redact_json(column, key, mask_text, id_keys, kept_keys)
         return map_distinct(column, mask_text)
     raise ValueError(f"{cls.table}.{cls.column}: unknown policy {cls.policy!r}")
 
 
-def _redact_json(column: pa.Array, key: bytes, mask_text: TextMask, id_keys: set[str]) -> pa.Array:
-    """Mask the string leaves of JSON values; values under declared identifier keys become pseudonyms."""
+def _redact_json(
+    column: pa.Array, key: bytes, mask_text: TextMask, id_keys: set[str], kept_keys: set[str]
+) -> pa.Array:
+    """Mask the string leaves of JSON values; values under declared identifier keys become pseudonyms, values
+    under keys declared `keep` (commit shas, timestamps) stay as they are."""
 
     def redact_all(values: list[str]) -> list[str]:
         parsed = [orjson.loads(v) for v in values]
         leaves: list[str] = []
         for value in parsed:
-            _walk(value, lambda k, s: leaves.append(s) if k not in id_keys else None)
+            _walk(value, lambda k, s: leaves.append(s) if k not in id_keys | kept_keys else None)
         masked = dict(zip(leaves, mask_text(leaves), strict=True))
 
         def rebuild(value, parent_key=None):
@@ -169,6 +178,8 @@ def _redact_json(column: pa.Array, key: bytes, mask_text: TextMask, id_keys: set
             if isinstance(value, list):
                 return [rebuild(v, parent_key) for v in value]
             if isinstance(value, str):
+                if parent_key in kept_keys:
+                    return value
                 return pseudonym(key, value) if parent_key in id_keys else masked[value]
             return value
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 
 import pyarrow as pa
 import pytest
@@ -121,3 +122,40 @@ def test_an_edited_declaration_applies_to_the_next_rows(settings, tmp_path, priv
     assert catalog(settings, "audit")[("audit", "user_agent")].policy == "pseudonymize"
     agents = {r["event_id"]: r["user_agent"] for r in _silver(settings)}
     assert agents == {"aud-1": "curl/8.1", "aud-2": _expected_pseudonym(settings, "curl/8.1")}
+
+
+def test_json_ids_and_times_are_kept_people_pseudonymised_and_text_masked(settings, tmp_path, privacy):
+    commits = [
+        {
+            "sha": "c8216bdff879756a89cb6d9f8d1a76da6603a7c7",
+            "committed_at": "2026-09-12T10:01:00Z",
+            "author_id": "u-7",
+        },
+        {
+            "sha": "1de470431d2cc8a1ba7550ab09320f80d18550c2",
+            "committed_at": "2026-09-12T11:00:00Z",
+            "author_id": "u-8",
+            "note": "pair with Jane Doe",
+        },
+    ]
+    head = {"occurred_at": "2026-09-14T08:00:00Z", "tenant_id": "t-platform", "art": "Payments ART"}
+    records = [
+        {**head, "event_id": "d-1", "record_type": "pull_request", "team": "Falcon", "pr_id": "export/pr-1687",
+         "repository": "pay", "pr_action": "merged", "author_id": "u-7", "commits": commits},
+        {**head, "event_id": "d-2", "record_type": "deployment", "team": "Falcon", "deployment_id": "dep-1",
+         "service": "billing-api", "repository": "pay", "environment": "production",
+         "deployment_status": "success", "started_at": "2026-09-14T07:50:00Z", "pr_ids": ["export/pr-1687"]},
+    ]  # fmt: skip
+    report = ingest(settings, "delivery", [write_jsonl(tmp_path / "d.jsonl", records)])
+    assert report.accepted == 2, report.as_dict()
+    build_silver(settings, "delivery", privacy.detector(), privacy.text_masker())
+    rows = {
+        r["event_id"]: r
+        for r in DeltaTable(settings.table_uri("silver", "delivery")).to_pyarrow_table().to_pylist()
+    }
+    masked = json.loads(rows["d-1"]["commits"])
+    assert [c["sha"] for c in masked] == [c["sha"] for c in commits]  # ids survive: lead times join on them
+    assert [c["committed_at"] for c in masked] == [c["committed_at"] for c in commits]
+    assert [c["author_id"] for c in masked] == [_expected_pseudonym(settings, u) for u in ("u-7", "u-8")]
+    assert "Jane Doe" not in masked[1]["note"]
+    assert json.loads(rows["d-2"]["pr_ids"]) == ["export/pr-1687"]
