@@ -1,0 +1,43 @@
+-- One row per production deployment attempt, successful or failed, with the incidents it caused. Failed attempts
+-- stay in: a pipeline run that failed half-way can still break production (the generator's partial rollouts do),
+-- and dropping it would hide a change failure. Only successful attempts count as deployments.
+with
+
+deployments as (
+
+    select * from {{ ref('stg_silver__deployments') }}
+    where environment = 'production'
+
+),
+
+incidents as (
+
+    select * from {{ ref('int_incidents_rolled_up') }}
+
+),
+
+-- incidents carry the affected customer's tenant, not the deploying one: join on the deployment id alone
+caused as (
+
+    select
+        caused_by_deployment_id as deployment_id,
+        count(*) as incidents_caused
+    from incidents
+    where caused_by_deployment_id is not null
+    group by caused_by_deployment_id
+
+)
+
+select
+    deployments.tenant_id,
+    deployments.deployment_id,
+    deployments.team,
+    deployments.service,
+    deployments.deployment_status,
+    deployments.started_at,
+    deployments.occurred_at as finished_at,
+    deployments.deployment_status = 'success' as is_successful,
+    coalesce(caused.incidents_caused, 0) as incidents_caused,
+    caused.deployment_id is not null as is_change_failure
+from deployments
+left join caused on deployments.deployment_id = caused.deployment_id
