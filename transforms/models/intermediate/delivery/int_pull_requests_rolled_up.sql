@@ -36,12 +36,12 @@ rolled_up as (
         arg_min(events.commits, events.occurred_at) filter (where events.pr_action = 'merged') as commits,
         min(events.occurred_at) filter (
             where events.pr_action = 'approved'
-            and events.reviewer_id is distinct from events.author_id
+            and events.reviewer_id <> events.author_id  -- an approval naming no reviewer is not independent
             and (merges.merged_at is null or events.occurred_at <= merges.merged_at)
         ) as first_independent_approval_at,
         arg_min(events.event_id, events.occurred_at) filter (
             where events.pr_action = 'approved'
-            and events.reviewer_id is distinct from events.author_id
+            and events.reviewer_id <> events.author_id
             and (merges.merged_at is null or events.occurred_at <= merges.merged_at)
         ) as independent_approval_event_id,
         count(*) filter (where events.pr_action = 'approved') as approvals

@@ -1,6 +1,6 @@
 -- One row per incident from its lifecycle events. The first `triggered`, first `acknowledged` and first `resolved`
--- event count; severity, service and cause are taken from the latest event (a re-triaged incident is reported
--- at its final severity).
+-- event count; severity, service and cause are taken from the latest event that has them (a re-triaged
+-- incident is reported at its final severity; `arg_max` skips nulls, so a cause is never cleared by silence).
 with
 
 events as (

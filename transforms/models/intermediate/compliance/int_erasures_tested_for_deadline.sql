@@ -1,0 +1,50 @@
+{%- set within_days = 30 -%}
+{#- Erasures are not tenant-scoped (a data subject may appear in several tenants and in the operator's own
+    records); the operator answers for them, so they are reported under the operator tenant. -#}
+{%- set operator_tenant = 't-platform' -%}
+-- GDPR Art. 12(3) / Art. 17: an erasure request is fulfilled within 30 days of receipt. Counted in calendar days
+-- (UTC dates): a request on 1 September is on time through 1 October (day 30) and late from 2 October (day 31),
+-- whatever the hours. The erasure log holds completed erasures only (receipts of `opslake erase`), so open requests
+-- cannot be tested here. Reported under the operator tenant, by month of the request.
+with
+
+erasures as (
+
+    select * from {{ ref('stg_governance__erasure_log') }}
+
+),
+
+population as (
+
+    select
+        '{{ operator_tenant }}' as tenant_id,
+        'GDPR-ART17-ERASURE' as control_id,
+        date_trunc('month', requested_at)::date as month,
+        subject_key || '@' || strftime(requested_at, '%Y-%m-%dT%H:%M:%SZ') as population_item_id,
+        requested_at as occurred_at,
+        subject_key,
+        erased_at,
+        date_diff('day', requested_at::date, erased_at::date) as days_to_erasure
+    from erasures
+
+)
+
+select
+    tenant_id,
+    control_id,
+    month,
+    population_item_id,
+    occurred_at,
+    case when days_to_erasure > {{ within_days }} then control_id || ':' || population_item_id || ':erased_late' end
+        as exception_id,
+    case when days_to_erasure > {{ within_days }} then 'erased_late' end as exception_type,
+    subject_key as actor_id,
+    subject_key as target_user_id,
+    case when days_to_erasure > {{ within_days }} then days_to_erasure::double end as measured_value,
+    case when days_to_erasure > {{ within_days }} then {{ within_days }}.0 end as threshold_value,
+    case
+        when days_to_erasure > {{ within_days }}
+            then 'Erasure finished on day ' || days_to_erasure || ' after the request (limit {{ within_days }} days)'
+    end as detail,
+    ['erasure_log:' || population_item_id] as evidence_event_ids
+from population
