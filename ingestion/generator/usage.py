@@ -173,6 +173,7 @@ class _Day:
                     median = lat * (0.75 + 0.5 * rand())
                 le100, le300, le1000 = fractions[int(log(median) * _STEPS)]
                 errors = int(req * ratio + rand())
+                u = rand()  # one draw for the three bounds: randomised rounding that keeps the counts ordered
                 buckets[m].append(
                     {
                         "event_id": None,
@@ -185,9 +186,9 @@ class _Day:
                         "window_seconds": 60,
                         "requests": req,
                         "errors": errors if errors < req else req,
-                        "latency_le_100ms": int(req * le100),
-                        "latency_le_300ms": int(req * le300),
-                        "latency_le_1000ms": int(req * le1000),
+                        "latency_le_100ms": int(req * le100 + u),
+                        "latency_le_300ms": int(req * le300 + u),
+                        "latency_le_1000ms": int(req * le1000 + u),
                         "latency_ms_p50": int(median * 10 + 0.5) / 10,
                         "latency_ms_p95": int(median * p95 * 10 + 0.5) / 10,
                         "compute_units": int(req * cu * (8500 + 3000 * rand())) / 10_000,
