@@ -23,6 +23,16 @@ def test_docs_contracts_md_is_generated_from_the_code():
             assert f"| `{field.name}` |" in text
 
 
+def test_docs_metrics_md_is_generated_from_the_marts_yaml():
+    from opslake.metric_docs import render as render_metrics
+
+    text = (REPO / "docs" / "metrics.md").read_text()
+    assert text == render_metrics(REPO / "target" / "manifest.json"), (
+        "docs/metrics.md is stale: run `opslake metrics`"
+    )
+    assert "## dora_metrics_monthly" in text and "| `change_failure_rate` |" in text
+
+
 def test_ingest_json_prints_the_accounting(settings, tmp_path):
     lines = [audit(i) for i in range(10)] + [audit(3)] + [x for x, _ in BROKEN_AUDIT]
     path = write_jsonl(tmp_path / "a.jsonl", lines)

@@ -1,0 +1,40 @@
+"""Render ``docs/metrics.md`` from the marts' dbt YAML (through the manifest): one definition point per metric."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+HEADER = """# Metric definitions
+
+Generated from the marts' YAML in `transforms/models/marts/` by `uv run opslake metrics`; a test fails when this
+file is stale. Every mart is a table in the warehouse schema `marts` (query it with `uv run opslake sql`) and a
+Delta table at `lake/gold/<mart>`. Each mart's contract is enforced: the columns and types below are what dbt
+guarantees.
+"""
+
+
+def render(manifest_path: Path) -> str:
+    manifest = json.loads(manifest_path.read_text())
+    marts = sorted(
+        (
+            n
+            for n in manifest["nodes"].values()
+            if n["resource_type"] == "model" and n["config"].get("schema") == "marts"
+        ),
+        key=lambda n: (n["fqn"][-2], n["name"]),
+    )
+    exposures = manifest.get("exposures", {}).values()
+    parts = [HEADER, "| mart | domain | used by |", "|---|---|---|"]
+    for node in marts:
+        users = sorted(
+            e["label"] or e["name"] for e in exposures if node["unique_id"] in e["depends_on"]["nodes"]
+        )
+        parts.append(f"| [`{node['name']}`](#{node['name']}) | {node['fqn'][-2]} | {', '.join(users)} |")
+    for node in marts:
+        parts += ["", f"## {node['name']}", "", node["description"].strip(), ""]
+        parts += ["| column | type | meaning |", "|---|---|---|"]
+        for name, column in node["columns"].items():
+            meaning = " ".join(column["description"].split()).replace("|", "\\|")
+            parts.append(f"| `{name}` | {column.get('data_type') or ''} | {meaning} |")
+    return "\n".join(parts) + "\n"
