@@ -132,6 +132,27 @@ def contracts(
 
 
 @app.command()
+def metrics(
+    out: Annotated[Path, typer.Option(help="Where to write the metric reference.")] = Path("docs/metrics.md"),
+    check: Annotated[
+        bool, typer.Option(help="Fail if the file differs from the marts' YAML instead of writing.")
+    ] = False,
+) -> None:
+    """Generate docs/metrics.md from the marts' definitions in dbt."""
+    from opslake.metric_docs import render
+
+    _ensure_dbt_manifest()
+    text = render(REPO_ROOT / "target" / "manifest.json")
+    if check:
+        if not out.exists() or out.read_text() != text:
+            _fail(f"{out} is out of date with the marts' YAML", "run `uv run opslake metrics`")
+        return
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text)
+    console.print(f"wrote {out}")
+
+
+@app.command()
 def run() -> None:
     """Set up, generate demo data if the lake is empty, materialise every asset, print a summary."""
     from opslake.summary import lake_summary, seed_demo_data
@@ -223,6 +244,31 @@ def erase(
     print(json.dumps(receipt.as_dict(), indent=None if as_json else 2))
     if not as_json:
         console.print("[dim]next: `opslake run` rebuilds the warehouse from the erased lake[/dim]")
+
+
+@app.command()
+def lineage(
+    column: Annotated[
+        str, typer.Argument(help="TABLE.COLUMN, e.g. marts.cost_daily.billed_cost or audit.actor_email.")
+    ],
+    upstream: Annotated[bool, typer.Option("--upstream", help="Only what feeds the column.")] = False,
+    downstream: Annotated[bool, typer.Option("--downstream", help="Only what the column feeds.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+) -> None:
+    """Column lineage from the last build: which marts and dashboards use a column, which sources feed it."""
+    from lineage.build import read_graph
+    from lineage.query import UnknownColumn, impact, render, resolve
+
+    graph = read_graph(Settings.from_env())
+    if graph is None:
+        _fail("no lineage has been built yet", "run `opslake run`: it stores lake/governance/lineage_edges")
+    try:
+        table, name = resolve(graph, column)
+    except UnknownColumn as e:
+        _fail(str(e), "give <layer>.<table>.<column>; `opslake sql` lists the marts' columns")
+    both = upstream == downstream
+    report = impact(graph, table, name, upstream=upstream or both, downstream=downstream or both)
+    print(json.dumps(report) if as_json else render(report))
 
 
 @bench_app.command("ingest")

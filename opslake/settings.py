@@ -19,14 +19,17 @@ class Settings:
 
     home: Path
     lake_root: str
+    openlineage_url: str = ""  # an OpenLineage HTTP endpoint (Marquez); empty: events go to files
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
-        """Read ``OPSLAKE_HOME`` and optional ``OPSLAKE_LAKE_ROOT`` (an URI) from the environment."""
+        """Read ``OPSLAKE_HOME``, optional ``OPSLAKE_LAKE_ROOT`` (an URI) and ``OPSLAKE_OPENLINEAGE_URL``."""
         env = dict(os.environ if env is None else env)
         home = Path(env.get("OPSLAKE_HOME", ".opslake")).absolute()
         lake_root = env.get("OPSLAKE_LAKE_ROOT") or str(home / "lake")
-        return cls(home=home, lake_root=lake_root.rstrip("/"))
+        return cls(
+            home=home, lake_root=lake_root.rstrip("/"), openlineage_url=env.get("OPSLAKE_OPENLINEAGE_URL", "")
+        )
 
     @classmethod
     def at(cls, home: str | os.PathLike[str]) -> Settings:
@@ -51,6 +54,11 @@ class Settings:
         return self.home / "reports"
 
     @property
+    def openlineage_dir(self) -> Path:
+        """Where OpenLineage run events are written when no ``openlineage_url`` is set."""
+        return self.home / "openlineage"
+
+    @property
     def secret_path(self) -> Path:
         """The per-installation pseudonymisation key (created on first use, mode 0600, never in the repo)."""
         return self.home / "secrets" / "pseudonym.key"
@@ -66,4 +74,5 @@ class Settings:
 
     def env(self) -> dict[str, str]:
         """Environment variables that make child processes (dbt, dagster) see these settings."""
-        return {"OPSLAKE_HOME": str(self.home), "OPSLAKE_LAKE_ROOT": self.lake_root}
+        env = {"OPSLAKE_HOME": str(self.home), "OPSLAKE_LAKE_ROOT": self.lake_root}
+        return env | ({"OPSLAKE_OPENLINEAGE_URL": self.openlineage_url} if self.openlineage_url else {})

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import dagster as dg
-from dagster_dbt import DagsterDbtTranslator, DbtProject
+from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtProject
 
 from orchestration.lib.automation import EAGER_ALLOWING_MISSING_DAYS
 
@@ -27,7 +27,13 @@ def mart_names() -> list[str]:
 
 
 class OpslakeTranslator(DagsterDbtTranslator):
-    """Sources map onto the lake assets (``["silver", table]``); models onto ``[schema, name]``."""
+    """Sources map onto the lake assets (``["silver", table]``); models onto ``[schema, name]``.
+
+    Code references (each model's SQL file) are on by default.
+    """
+
+    def __init__(self, settings: DagsterDbtTranslatorSettings | None = None):
+        super().__init__(settings or DagsterDbtTranslatorSettings(enable_code_references=True))
 
     def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
         if dbt_resource_props["resource_type"] == "source":
@@ -42,3 +48,18 @@ class OpslakeTranslator(DagsterDbtTranslator):
         self, dbt_resource_props: Mapping[str, Any]
     ) -> dg.AutomationCondition | None:
         return EAGER_ALLOWING_MISSING_DAYS
+
+
+def terminal_model_keys() -> list[dg.AssetKey]:
+    """Asset keys of the dbt models no other model reads (the ends of the dbt graph), from the manifest."""
+    manifest = json.loads(DBT_PROJECT.manifest_path.read_text())
+    nodes = manifest["nodes"]
+    translator = OpslakeTranslator()
+    return sorted(
+        translator.get_asset_key(props)
+        for uid, props in nodes.items()
+        if props["resource_type"] == "model"
+        and not any(
+            nodes.get(c, {}).get("resource_type") == "model" for c in manifest["child_map"].get(uid, [])
+        )
+    )

@@ -64,7 +64,8 @@ def medium(tmp_path_factory) -> dict:
             peak["self"] = max(peak["self"], proc.memory_info().rss)
             for child in proc.children(recursive=True):
                 with contextlib.suppress(psutil.Error):
-                    peak["worker"] = max(peak["worker"], child.memory_info().rss)
+                    # USS: a forked worker's RSS also counts the pages it shares with this (large) process
+                    peak["worker"] = max(peak["worker"], child.memory_full_info().uss)
 
     before = proc.memory_info().rss
     sampler = threading.Thread(target=sample)

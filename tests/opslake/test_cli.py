@@ -59,7 +59,7 @@ def test_ingest_explains_what_to_do_on_bad_arguments(settings, tmp_path):
 
 
 def test_every_subcommand_has_help():
-    for command in ("generate", "ingest", "run", "contracts", "bench"):
+    for command in ("generate", "ingest", "run", "contracts", "metrics", "sql", "erase", "lineage", "bench"):
         out = subprocess.run([*OPSLAKE, command, "--help"], capture_output=True, text=True, check=True)
         assert "Usage:" in out.stdout
 

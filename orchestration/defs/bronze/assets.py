@@ -4,6 +4,7 @@ import dagster as dg
 
 from ingestion.contracts import CONTRACTS, Contract
 from ingestion.landing import ingest_landing
+from orchestration.lib.openlineage import openlineage_run
 from orchestration.lib.partitions import DAILY
 from orchestration.lib.resources import LakeResource
 
@@ -29,7 +30,8 @@ def bronze_asset(contract: Contract) -> dg.AssetsDefinition:
         metadata={"dagster/column_schema": _column_schema(contract), "contract": contract.domain},
     )
     def _bronze(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.MaterializeResult:
-        report = ingest_landing(lake.settings(), contract.domain)
+        with openlineage_run(context, lake.settings()):
+            report = ingest_landing(lake.settings(), contract.domain)
         context.log.info(f"{contract.domain}: {report.as_dict()}")
         dates = sorted(report.dates)
         return dg.MaterializeResult(
@@ -49,4 +51,4 @@ def bronze_asset(contract: Contract) -> dg.AssetsDefinition:
     return _bronze
 
 
-bronze_assets = [bronze_asset(c) for c in CONTRACTS.values()]
+bronze_assets = dg.with_source_code_references([bronze_asset(c) for c in CONTRACTS.values()])

@@ -5,6 +5,7 @@ import dagster as dg
 from opslake.warehouse import publish_gold
 from orchestration.lib.automation import EAGER_ALLOWING_MISSING_DAYS
 from orchestration.lib.dbt import MARTS_SCHEMA, mart_names
+from orchestration.lib.openlineage import openlineage_run
 from orchestration.lib.resources import LakeResource
 
 
@@ -25,6 +26,7 @@ from orchestration.lib.resources import LakeResource
 )
 def gold_tables(context: dg.AssetExecutionContext, lake: LakeResource):
     settings = lake.settings()
-    for key in context.selected_asset_keys:
-        rows = publish_gold(settings, key.path[-1])
-        yield dg.MaterializeResult(asset_key=key, metadata={"dagster/row_count": rows})
+    with openlineage_run(context, settings):
+        for key in context.selected_asset_keys:
+            rows = publish_gold(settings, key.path[-1])
+            yield dg.MaterializeResult(asset_key=key, metadata={"dagster/row_count": rows})

@@ -4,6 +4,7 @@ import dagster as dg
 
 from ingestion.contracts import CONTRACTS
 from orchestration.lib.automation import EAGER_ALLOWING_MISSING_DAYS
+from orchestration.lib.openlineage import openlineage_run
 from orchestration.lib.privacy import PrivacyResource
 from orchestration.lib.resources import LakeResource
 from quality.privacy.silver import build_silver
@@ -19,7 +20,8 @@ def silver_asset(domain: str) -> dg.AssetsDefinition:
         automation_condition=EAGER_ALLOWING_MISSING_DAYS,
     )
     def _silver(context: dg.AssetExecutionContext, lake: LakeResource, privacy: PrivacyResource):
-        report = build_silver(lake.settings(), domain, privacy.detector(), privacy.text_masker())
+        with openlineage_run(context, lake.settings()):
+            report = build_silver(lake.settings(), domain, privacy.detector(), privacy.text_masker())
         return dg.MaterializeResult(
             metadata={
                 "rows_added": report.rows,
@@ -31,4 +33,4 @@ def silver_asset(domain: str) -> dg.AssetsDefinition:
     return _silver
 
 
-silver_assets = [silver_asset(d) for d in CONTRACTS]
+silver_assets = dg.with_source_code_references([silver_asset(d) for d in CONTRACTS])
