@@ -165,10 +165,17 @@ def run() -> None:
 
     with console.status("materialising assets") as status:
         results = materialize_all(settings, on_stage=lambda s: (status.update(s), console.print(s)))
-    failed = [r.run_id for r in results if not r.success]
+    failed = [r for r in results if not r.success]
     Console().print(lake_summary(settings))
+    for result in failed:
+        for event in result.all_events:
+            if event.is_step_failure:
+                error = event.event_specific_data.error
+                console.print(f"[red]{event.step_key} failed:[/red] {error.message.strip() if error else ''}")
     if failed:
-        _fail(f"runs failed: {', '.join(failed)}", "see `make dev` (Dagster UI) for the failing step")
+        _fail(
+            f"runs failed: {', '.join(r.run_id for r in failed)}", "see `make dev` (Dagster UI) for details"
+        )
 
 
 @app.command()
