@@ -11,4 +11,5 @@ EAGER_ALLOWING_MISSING_DAYS = (
     & (_c.newly_missing() | _c.any_deps_updated()).since_last_handled()
     & ~_c.any_deps_in_progress()
     & ~_c.in_progress()
+    & _c.all_deps_blocking_checks_passed()  # a failed blocking bronze check holds everything downstream
 ).with_label("eager, missing bronze days allowed")
