@@ -70,9 +70,7 @@ def test_dbt_models_are_requested_after_bronze_is_updated(settings, defs):
     ).success
     after = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=quiet.cursor)
     assert after.get_num_requested(model) == 1
-    assert (
-        after.get_num_requested(dg.AssetKey(["staging", "stg_bronze__usage_events"])) == 0
-    )  # usage unchanged
+    assert after.get_num_requested(dg.AssetKey(["silver", "usage"])) == 0  # bronze usage unchanged
 
 
 def _landing_line_counts(landing: Path) -> dict[str, int]:
