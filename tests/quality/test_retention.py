@@ -5,8 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 
+import pyarrow as pa
 import pytest
-from deltalake import DeltaTable
+from deltalake import DeltaTable, write_deltalake
 
 from ingestion.pipeline import ingest
 from quality.privacy.retention import apply_retention, retention_policy
@@ -36,3 +37,13 @@ def test_the_policy_file_covers_every_domain_and_is_valid():
     for domain in ("audit", "usage", "incident", "delivery", "cost"):
         assert f"bronze/{domain}" in policy and f"silver/{domain}" in policy
     assert policy["bronze/usage"]["days"] == 90 and policy["bronze/audit"]["days"] == 400
+
+
+def test_quality_results_age_out_by_their_check_time(settings):
+    uri = settings.table_uri("governance", "quality_results")
+    times = [dt.datetime(2025, 1, 5, tzinfo=dt.UTC), dt.datetime(2026, 11, 20, tzinfo=dt.UTC)]
+    write_deltalake(uri, pa.table({"checked_at": pa.array(times, pa.timestamp("us", tz="UTC"))}))
+    rule = retention_policy()["governance/quality_results"]
+    removed = apply_retention(settings, dt.date(2026, 11, 22), {"governance/quality_results": rule})
+    assert removed[0]["rows_deleted"] == 1  # 2025-01-05 is more than 400 days before 2026-11-22
+    assert DeltaTable(uri).to_pyarrow_table()["checked_at"].to_pylist() == times[1:]
