@@ -1,5 +1,6 @@
 """The dbt project as Dagster sees it: asset keys are ``[schema, table]``, sources are the silver assets."""
 
+import functools
 import json
 from collections.abc import Mapping
 from pathlib import Path
@@ -16,9 +17,15 @@ DBT_PROJECT = DbtProject(project_dir=REPO_ROOT, profiles_dir=REPO_ROOT)
 MARTS_SCHEMA = "marts"
 
 
+@functools.cache
+def dbt_manifest() -> dict:
+    """The project's manifest (written by `dbt parse`), read once per process; callers must not change it."""
+    return json.loads(DBT_PROJECT.manifest_path.read_text())
+
+
 def mart_names() -> list[str]:
     """Names of the dbt models in the `marts` schema, from the manifest."""
-    nodes = json.loads(DBT_PROJECT.manifest_path.read_text())["nodes"].values()
+    nodes = dbt_manifest()["nodes"].values()
     return sorted(
         n["alias"] or n["name"]
         for n in nodes
@@ -52,7 +59,7 @@ class OpslakeTranslator(DagsterDbtTranslator):
 
 def terminal_model_keys() -> list[dg.AssetKey]:
     """Asset keys of the dbt models no other model reads (the ends of the dbt graph), from the manifest."""
-    manifest = json.loads(DBT_PROJECT.manifest_path.read_text())
+    manifest = dbt_manifest()
     nodes = manifest["nodes"]
     translator = OpslakeTranslator()
     return sorted(

@@ -9,7 +9,7 @@ import json
 import dagster as dg
 
 from ingestion.contracts import CONTRACTS
-from orchestration.lib.dbt import DBT_PROJECT, MARTS_SCHEMA
+from orchestration.lib.dbt import MARTS_SCHEMA, dbt_manifest
 from orchestration.lib.resources import LakeResource
 from quality.expectations.suites import (
     REFERENCE_INPUTS,
@@ -116,8 +116,7 @@ def lake_checks(layer: str, domain: str) -> dg.AssetChecksDefinition:
 
 def mart_checks() -> list[dg.AssetChecksDefinition]:
     """The checks of every mart in the dbt manifest, in one step that may run any subset of them."""
-    manifest = json.loads(DBT_PROJECT.manifest_path.read_text())
-    suites = mart_suites(manifest, MARTS_SCHEMA)
+    suites = mart_suites(dbt_manifest(), MARTS_SCHEMA)
     if not suites:
         return []
     checks = {s.asset: s.checks for s in suites}
@@ -131,7 +130,7 @@ def mart_checks() -> list[dg.AssetChecksDefinition]:
     def _checks(context: dg.AssetCheckExecutionContext, lake: LakeResource):
         selected = set(context.selected_asset_check_keys)
         names = sorted({k.asset_key.path[-1] for k in selected})
-        for report in check_marts(lake.settings(), manifest, names, context.run.run_id):
+        for report in check_marts(lake.settings(), dbt_manifest(), names, context.run.run_id):
             yield from _results(report, checks[report.suite.asset], selected)
 
     return [_checks]
