@@ -6,9 +6,11 @@ kept in the ``_extra`` JSON column. ``docs/contracts.md`` is generated from this
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import pyarrow as pa
+
+from opslake.tables import BRONZE_COLUMNS, DOMAINS
 
 # Field kinds and the Arrow type each is stored as in bronze.
 ARROW_TYPES: dict[str, pa.DataType] = {
@@ -69,7 +71,6 @@ class Contract:
     default_tenant: str | None = None  # tenant_id when no tag names one
     time_field: str = "occurred_at"
     time_from: str | None = None  # field whose value is the derived event time (content-identified rows)
-    lineage_columns: tuple[str, ...] = field(default=("_source_file", "_line", "_ingested_at", "_extra"))
 
     def field(self, name: str) -> Field:
         for f in self.fields:
@@ -82,15 +83,9 @@ class Contract:
         return tuple(f.name for f in self.fields)
 
     def arrow_schema(self) -> pa.Schema:
-        """Schema of the bronze table: contract fields, partition column and lineage columns."""
+        """Schema of the bronze table: contract fields, then the columns bronze adds (``BRONZE_COLUMNS``)."""
         columns = [pa.field(f.name, f.arrow_type, nullable=not f.required) for f in self.fields]
-        columns += [
-            pa.field("event_date", pa.date32(), nullable=False),
-            pa.field("_source_file", pa.string(), nullable=False),
-            pa.field("_line", pa.int64(), nullable=False),
-            pa.field("_ingested_at", pa.timestamp("us", tz="UTC"), nullable=False),
-            pa.field("_extra", pa.string()),
-        ]
+        columns += [pa.field(name, t, nullable=n) for name, (t, n, _, _) in BRONZE_COLUMNS.items()]
         return pa.schema(columns)
 
 
@@ -435,7 +430,8 @@ COST = Contract(
 )
 
 CONTRACTS: dict[str, Contract] = {c.domain: c for c in (AUDIT, USAGE, INCIDENT, DELIVERY, COST)}
-DOMAINS = tuple(CONTRACTS)
+if tuple(CONTRACTS) != DOMAINS:
+    raise RuntimeError("opslake.tables.DOMAINS must name the contracts, in order")
 
 
 def contract_for(domain: str) -> Contract:

@@ -9,25 +9,25 @@ by source content hash and line, and every Delta commit is atomic.
 from __future__ import annotations
 
 import datetime as dt
-import fcntl
 import hashlib
 import os
 from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ingestion import lake
+from ingestion import bronze
 from ingestion.contracts import Contract, contract_for
 from ingestion.fastpath import validate_block, validate_csv
 from ingestion.readers import csv_chunks, file_format, jsonl_blocks, parquet_chunks, parse_jsonl_block
 from ingestion.validate import Parsed, Validated, validate
+from opslake import lake
 from opslake.settings import Settings
+from opslake.tables import INGEST_LOG, QUARANTINE
 
 FLUSH_ROWS = 1_000_000
 _TIMESTAMP = pa.timestamp("us", tz="UTC")
@@ -81,7 +81,7 @@ def ingest(
         if not path.is_file():
             raise FileNotFoundError(f"{path}: no such file")
     report = IngestReport()
-    with domain_lock(settings, domain):
+    with lake.writer_lock(settings, domain):
         writer = _BronzeWriter(settings, contract)
         # Threads suffice: the fast path parses and checks in Arrow's C++ code, which releases the GIL.
         n = workers if workers is not None else min(4, os.cpu_count() or 1)
@@ -94,18 +94,6 @@ def ingest(
             if pool is not None:
                 pool.shutdown(cancel_futures=True)
     return report
-
-
-@contextmanager
-def domain_lock(settings: Settings, domain: str) -> Iterator[None]:
-    """One writer per domain at a time: exactly-once ingestion and silver's high-water mark rely on it."""
-    settings.home.mkdir(parents=True, exist_ok=True)
-    with open(settings.home / f".ingest-{domain}.lock", "w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def file_sha256(path: Path) -> str:
@@ -176,8 +164,8 @@ class _BronzeWriter:
         self.settings = settings
         self.contract = contract
         self.uri = settings.table_uri("bronze", contract.domain)
-        self.quarantine_uri = settings.table_uri("bronze", lake.QUARANTINE)
-        self.index = lake.KeyIndex(self.uri)
+        self.quarantine_uri = settings.table_uri("bronze", QUARANTINE)
+        self.index = bronze.KeyIndex(self.uri)
         self.schema = contract.arrow_schema()
         self.buffer: list[pa.Table] = []
         self.buffered = 0
@@ -196,7 +184,7 @@ class _BronzeWriter:
         table = validated.table
         if not table.num_rows:
             return
-        dates = lake.dates_of(table)
+        dates = bronze.dates_of(table)
         keep = self.index.new_rows(table["event_id"].combine_chunks(), dates)
         self.report.duplicates += table.num_rows - len(keep)
         if len(keep) < table.num_rows:
@@ -220,7 +208,7 @@ class _BronzeWriter:
             self.report.reasons[errors[0]] += 1
             line = parsed.lines[i]
             if self.sha not in self.quarantined:
-                self.quarantined[self.sha] = lake.quarantine_keys(self.quarantine_uri, self.sha)
+                self.quarantined[self.sha] = bronze.quarantine_keys(self.quarantine_uri, self.sha)
             if line in self.quarantined[self.sha]:
                 continue  # quarantined by an earlier run of the same content
             self.quarantined[self.sha].add(line)
@@ -248,11 +236,11 @@ class _BronzeWriter:
                 lake.append(self.uri, part, partition_by=["event_date"])
                 self.index.mark_written(set(part["event_date"].unique().to_pylist()))
         if self.quarantine_rows:
-            rows = pa.Table.from_pylist(self.quarantine_rows, schema=lake.QUARANTINE_SCHEMA)
+            rows = pa.Table.from_pylist(self.quarantine_rows, schema=bronze.QUARANTINE_SCHEMA)
             lake.append(self.quarantine_uri, rows, partition_by=["quarantine_date"])
         if self.log_rows:
-            log = pa.Table.from_pylist(self.log_rows, schema=lake.INGEST_LOG_SCHEMA)
-            lake.append(self.settings.table_uri("bronze", lake.INGEST_LOG), log)
+            log = pa.Table.from_pylist(self.log_rows, schema=bronze.INGEST_LOG_SCHEMA)
+            lake.append(self.settings.table_uri("bronze", INGEST_LOG), log)
         self.buffer, self.buffered, self.quarantine_rows, self.log_rows = [], 0, [], []
 
     def end_file(self, size: int, started: dt.datetime) -> IngestReport:

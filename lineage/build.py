@@ -6,38 +6,36 @@ import datetime as dt
 from collections.abc import Mapping
 from pathlib import Path
 
-from ingestion import lake
 from ingestion.contracts import CONTRACTS
 from lineage.compile import compile_project
 from lineage.dbt import dbt_lineage
 from lineage.graph import LineageGraph
 from lineage.pii import check
-from lineage.steps import column_classes, ingestion_edges, masking_edges, publish_edges
+from lineage.steps import ingestion_edges, masking_edges, publish_edges
+from opslake import lake
+from opslake.dbt_project import MARTS_SCHEMA, PROJECT_DIR
 from opslake.settings import Settings
-from opslake.warehouse import MARTS_SCHEMA
-from quality.privacy.classify import ColumnClass
+from opslake.tables import LINEAGE_EDGES
+from privacy.catalog import column_classes
+from privacy.classify import ColumnClass
 
-EDGES_TABLE = "lineage_edges"
 Classes = Mapping[tuple[str, str], ColumnClass]
 
 
-def work_dir(settings: Settings) -> Path:
-    """Where the lineage compile of the dbt project is cached."""
-    return settings.home / "lineage"
-
-
-def build_graph(settings: Settings, project_dir: Path, classes: Classes | None = None) -> LineageGraph:
+def build_graph(
+    settings: Settings, project_dir: Path = PROJECT_DIR, classes: Classes | None = None
+) -> LineageGraph:
     """Lineage of every step: ingestion, masking, every dbt model and exposure, the gold copies."""
     classes = column_classes(settings) if classes is None else classes
-    manifest = compile_project(project_dir, work_dir(settings), settings.lake_root)
+    manifest = compile_project(project_dir, settings.lineage_dir, settings.lake_root)
     dbt = dbt_lineage(manifest, lambda table: _lake_columns(settings, table, classes))
     marts = {t.split(".", 1)[1]: cols for t, cols in dbt.columns.items() if t.startswith(f"{MARTS_SCHEMA}.")}
     edges = [e for c in CONTRACTS.values() for e in ingestion_edges(c)]
-    edges += masking_edges(classes) + dbt.edges + publish_edges(marts, MARTS_SCHEMA)
+    edges += masking_edges(classes) + dbt.edges + publish_edges(marts)
     return LineageGraph(edges, warnings=dbt.warnings, ordered=dbt.columns)
 
 
-def checked_graph(settings: Settings, project_dir: Path) -> LineageGraph:
+def checked_graph(settings: Settings, project_dir: Path = PROJECT_DIR) -> LineageGraph:
     """The graph, once the PII guard has found no leak in it (else ``PiiLeak`` naming columns and paths)."""
     classes = column_classes(settings)
     graph = build_graph(settings, project_dir, classes)
@@ -62,12 +60,12 @@ def write_edges(settings: Settings, graph: LineageGraph) -> int:
 
     table = graph.to_arrow(dt.datetime.now(dt.UTC))
     write_deltalake(
-        settings.table_uri("governance", EDGES_TABLE), table, mode="overwrite", schema_mode="overwrite"
+        settings.table_uri("governance", LINEAGE_EDGES), table, mode="overwrite", schema_mode="overwrite"
     )
     return table.num_rows
 
 
 def read_graph(settings: Settings) -> LineageGraph | None:
     """The stored graph (None before the first build)."""
-    rows = lake.read_table(settings.table_uri("governance", EDGES_TABLE))
+    rows = lake.read_table(settings.table_uri("governance", LINEAGE_EDGES))
     return None if rows is None else LineageGraph.from_rows(rows.to_pylist())

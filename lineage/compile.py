@@ -8,17 +8,14 @@ is cached per project content: a run with no change to the project does not comp
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import yaml
 
-PATH_KEYS = ("model-paths", "macro-paths", "seed-paths", "snapshot-paths", "test-paths", "analysis-paths")
-DBT = Path(sys.executable).with_name("dbt")
+from opslake import dbt_project
 
 
 class CompileError(RuntimeError):
@@ -30,25 +27,12 @@ def compile_project(project_dir: Path, work_dir: Path, lake_root: str) -> dict:
     project_dir, work_dir = Path(project_dir), Path(work_dir)
     target = work_dir / "target"
     stamp = work_dir / "fingerprint"
-    fingerprint = project_fingerprint(project_dir, lake_root)
+    fingerprint = f"{dbt_project.fingerprint(project_dir)} {lake_root}"
     manifest = target / "manifest.json"
     if not (stamp.exists() and stamp.read_text() == fingerprint and manifest.exists()):
         _run_compile(project_dir, work_dir, target, lake_root)
         stamp.write_text(fingerprint)
     return json.loads(manifest.read_text())
-
-
-def project_fingerprint(project_dir: Path, lake_root: str) -> str:
-    """What the compiled SQL depends on: the project's files and the lake root."""
-    config = yaml.safe_load((project_dir / "dbt_project.yml").read_text())
-    digest = hashlib.sha256(lake_root.encode())
-    files = [p for p in project_dir.glob("*.yml")]
-    for key in PATH_KEYS:
-        for folder in config.get(key, []):
-            files += [p for p in (project_dir / folder).rglob("*") if p.is_file()]
-    for path in sorted(set(files)):
-        digest.update(f"\n{path.relative_to(project_dir)}\n".encode() + path.read_bytes())
-    return digest.hexdigest()
 
 
 def _run_compile(project_dir: Path, work_dir: Path, target: Path, lake_root: str) -> None:
@@ -82,7 +66,9 @@ def _run_compile(project_dir: Path, work_dir: Path, target: Path, lake_root: str
     }
     args = ["compile", "--project-dir", str(project_dir), "--profiles-dir", str(work_dir), "--quiet"]
     args += ["--select", "resource_type:model", "resource_type:snapshot", "--indirect-selection", "empty"]
-    done = subprocess.run([str(DBT), *args], cwd=project_dir, env=env, capture_output=True, text=True)
+    done = subprocess.run(
+        [str(dbt_project.DBT_EXECUTABLE), *args], cwd=project_dir, env=env, capture_output=True, text=True
+    )
     if not (target / "manifest.json").exists():
         raise CompileError(
             f"dbt could not parse {project_dir}:\n{(done.stdout + done.stderr).strip()[-2000:]}"

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from lineage.graph import ALL, CONSTANT, UNKNOWN, Edge
 from lineage.sql import ColumnSource, QueryLineage, SqlLineageError, query_lineage
-from opslake.settings import LAYERS
+from opslake.tables import LAYERS
 
 SQL_NODES = ("model", "snapshot")
 ColumnsOf = Callable[[str], list[str] | None]  # a source table's columns (None: unknown)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from ingestion.contracts import CONTRACTS
 from lineage.graph import UNKNOWN, Edge, LineageGraph, is_analyst_facing
-from quality.privacy.classify import ColumnClass
+from privacy.classify import ColumnClass
 
 # The silver policies, and the content hash that identifies a cost row (one-way, over the whole row).
 MASKING = frozenset({"pseudonymize", "generalize", "redact_text", "mask", "hash"})

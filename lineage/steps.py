@@ -6,14 +6,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-import pyarrow as pa
-
-from ingestion import lake
 from ingestion.contracts import CONTRACTS, Contract
 from lineage.graph import Edge
+from opslake import lake
+from opslake.dbt_project import MARTS_SCHEMA
 from opslake.settings import Settings
-from quality.privacy.classify import ColumnClass, classify_column, declarations
-from quality.privacy.silver import catalog, column_kinds
+from privacy.catalog import column_classes
+from privacy.classify import ColumnClass
 
 TAGS_INPUT = "Tags"  # the FOCUS column the tenant of a cost row is read from (ingestion.validate)
 
@@ -49,21 +48,6 @@ def _derived(contract: Contract, name: str) -> bool:
     return bool(contract.tenant_tag_keys) and name == "tenant_id"
 
 
-def column_classes(settings: Settings) -> dict[tuple[str, str], ColumnClass]:
-    """The class of every bronze column: the catalog's, or (not yet classified) its declaration or kind."""
-    known = catalog(settings)
-    declared = declarations()
-    empty = pa.array([], pa.string())
-    classes = {}
-    for domain in CONTRACTS:
-        for column, kind in column_kinds(domain).items():
-            classes[(domain, column)] = known.get((domain, column)) or classify_column(
-                domain, column, kind, empty, lambda values, context: [], declared
-            )
-    classes.update(known)  # columns first seen in bronze (schema drift) are in the catalog only
-    return classes
-
-
 def masking_edges(classes: Mapping[tuple[str, str], ColumnClass]) -> list[Edge]:
     """bronze -> silver: the same column through its masking policy; a dropped column has no edge."""
     return [
@@ -73,7 +57,7 @@ def masking_edges(classes: Mapping[tuple[str, str], ColumnClass]) -> list[Edge]:
     ]
 
 
-def step_edges(settings: Settings, table: str, marts_schema: str) -> list[Edge]:
+def step_edges(settings: Settings, table: str) -> list[Edge]:
     """The edges into a table a Python step writes: bronze, silver, or gold (from the columns it published)."""
     layer, name = table.split(".", 1)
     if layer == "bronze" and name in CONTRACTS:
@@ -83,13 +67,13 @@ def step_edges(settings: Settings, table: str, marts_schema: str) -> list[Edge]:
     published = lake.open_table(settings.table_uri("gold", name)) if layer == "gold" else None
     if published is None:
         return []
-    return publish_edges({name: [f.name for f in published.schema().fields]}, marts_schema)
+    return publish_edges({name: [f.name for f in published.schema().fields]})
 
 
-def publish_edges(marts: Mapping[str, list[str]], marts_schema: str) -> list[Edge]:
+def publish_edges(marts: Mapping[str, list[str]]) -> list[Edge]:
     """marts -> gold: every mart copied column for column to lake/gold/<mart>."""
     return [
-        Edge(f"{marts_schema}.{mart}", column, f"gold.{mart}", column, "identity", f"gold/{mart}")
+        Edge(f"{MARTS_SCHEMA}.{mart}", column, f"gold.{mart}", column, "identity", f"gold/{mart}")
         for mart, columns in sorted(marts.items())
         for column in columns
     ]

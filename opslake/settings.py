@@ -1,41 +1,45 @@
-"""The one settings object: where everything opslake writes lives.
+"""The one settings object: where everything opslake reads and writes lives.
 
-Everything lives under ``OPSLAKE_HOME`` (default ``./.opslake``). The lake root may be a local folder or an
-object-store URI (``s3://bucket/lake``), so table locations are built as URIs, never with ``os.path``.
+Each entry point (the CLI, the Dagster definitions) builds one ``Settings`` from the environment with
+``Settings.from_env()`` and passes it down; nothing below an entry point reads the environment. Everything lives
+under ``OPSLAKE_HOME`` (default ``<project root>/.opslake``, whatever the current folder). The lake root may be a
+local folder or an object-store URI (``s3://bucket/lake``), so table locations are built as URIs, never with
+``os.path``.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-LAYERS = ("bronze", "silver", "gold", "governance")
+from opslake.tables import LAYERS
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]  # the repository: dbt project, docs, reviewed YAML
+ENV_HOME, ENV_LAKE_ROOT, ENV_OPENLINEAGE_URL = "OPSLAKE_HOME", "OPSLAKE_LAKE_ROOT", "OPSLAKE_OPENLINEAGE_URL"
 
 
 @dataclass(frozen=True)
 class Settings:
-    """Locations of landing files, Delta tables, the warehouse and reports."""
+    """Locations of landing files, Delta tables, the warehouse, dbt's and Dagster's folders, and reports."""
 
     home: Path
     lake_root: str
     openlineage_url: str = ""  # an OpenLineage HTTP endpoint (Marquez); empty: events go to files
 
     @classmethod
-    def from_env(cls, env: dict[str, str] | None = None) -> Settings:
-        """Read ``OPSLAKE_HOME``, optional ``OPSLAKE_LAKE_ROOT`` (an URI) and ``OPSLAKE_OPENLINEAGE_URL``."""
-        env = dict(os.environ if env is None else env)
-        home = Path(env.get("OPSLAKE_HOME", ".opslake")).absolute()
-        lake_root = env.get("OPSLAKE_LAKE_ROOT") or str(home / "lake")
-        return cls(
-            home=home, lake_root=lake_root.rstrip("/"), openlineage_url=env.get("OPSLAKE_OPENLINEAGE_URL", "")
-        )
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """Read ``OPSLAKE_HOME``, ``OPSLAKE_LAKE_ROOT`` (an URI) and ``OPSLAKE_OPENLINEAGE_URL``; entry points only."""
+        env = os.environ if env is None else env
+        home = Path(env.get(ENV_HOME) or PROJECT_ROOT / ".opslake").absolute()
+        return cls.at(home, env.get(ENV_LAKE_ROOT, ""), env.get(ENV_OPENLINEAGE_URL, ""))
 
     @classmethod
-    def at(cls, home: str | os.PathLike[str]) -> Settings:
-        """Settings for a given home folder (tests, benchmarks)."""
+    def at(cls, home: str | os.PathLike[str], lake_root: str = "", openlineage_url: str = "") -> Settings:
+        """Settings for a home folder; the lake defaults to ``<home>/lake`` (the one place that rule lives)."""
         home = Path(home).absolute()
-        return cls(home=home, lake_root=str(home / "lake"))
+        return cls(home, (lake_root or str(home / "lake")).rstrip("/"), openlineage_url)
 
     @property
     def landing(self) -> Path:
@@ -50,8 +54,43 @@ class Settings:
         return self.home / "warehouse.duckdb"
 
     @property
+    def build_stamp(self) -> Path:
+        """The fingerprint of the inputs the warehouse was last built from (absent: it must be built)."""
+        return self.home / "warehouse.built"
+
+    @property
+    def masking_stamps(self) -> Path:
+        """Per silver table, the fingerprint of the masking policy and code its rows were masked with."""
+        return self.home / "masking"
+
+    @property
     def reports(self) -> Path:
         return self.home / "reports"
+
+    @property
+    def dbt_dir(self) -> Path:
+        """dbt's profile, target (manifest, run artefacts) and logs for this home."""
+        return self.home / "dbt"
+
+    @property
+    def dagster_home(self) -> Path:
+        """The Dagster instance (run history, event log, schedules)."""
+        return self.home / "dagster"
+
+    @property
+    def lineage_dir(self) -> Path:
+        """Where the lineage compile of the dbt project is cached."""
+        return self.home / "lineage"
+
+    @property
+    def quality_dir(self) -> Path:
+        """The Great Expectations project and its Data Docs."""
+        return self.home / "quality"
+
+    @property
+    def locks(self) -> Path:
+        """Lock files of the writers that must not run at the same time."""
+        return self.home / "locks"
 
     @property
     def openlineage_dir(self) -> Path:
@@ -73,6 +112,6 @@ class Settings:
         return self.landing / domain
 
     def env(self) -> dict[str, str]:
-        """Environment variables that make child processes (dbt, dagster) see these settings."""
-        env = {"OPSLAKE_HOME": str(self.home), "OPSLAKE_LAKE_ROOT": self.lake_root}
-        return env | ({"OPSLAKE_OPENLINEAGE_URL": self.openlineage_url} if self.openlineage_url else {})
+        """Environment variables that make a child process's entry point build these same settings."""
+        env = {ENV_HOME: str(self.home), ENV_LAKE_ROOT: self.lake_root}
+        return env | ({ENV_OPENLINEAGE_URL: self.openlineage_url} if self.openlineage_url else {})

@@ -1,4 +1,4 @@
-"""The DuckDB warehouse outside dbt: loading silver into it, analyst queries, the gold copies of the marts."""
+"""The DuckDB warehouse outside dbt: loading silver into it, analyst queries, gold copies, its build stamp."""
 
 from __future__ import annotations
 
@@ -10,10 +10,10 @@ import pyarrow as pa
 import pyarrow.dataset as ds
 from deltalake import DeltaTable, write_deltalake
 
-from ingestion import lake
+from opslake import lake
+from opslake.dbt_project import MARTS_SCHEMA
 from opslake.settings import Settings
 
-MARTS_SCHEMA = "marts"
 SILVER_SCHEMA = "silver"
 _LOADS = f"{SILVER_SCHEMA}._loads"  # the silver Delta version each warehouse copy was last loaded at
 
@@ -117,3 +117,22 @@ def publish_gold(settings: Settings, mart: str) -> int:
         rows = con.sql(f'select * from {MARTS_SCHEMA}."{mart}"').to_arrow_table()
     write_deltalake(settings.table_uri("gold", mart), rows, mode="overwrite", schema_mode="overwrite")
     return rows.num_rows
+
+
+def last_build(settings: Settings) -> str | None:
+    """The fingerprint of the inputs the warehouse was last built from; None when it must be built."""
+    stamp = settings.build_stamp
+    return stamp.read_text() if settings.warehouse.exists() and stamp.exists() else None
+
+
+def record_build(settings: Settings, fingerprint: str) -> None:
+    settings.build_stamp.write_text(fingerprint)
+
+
+def discard(settings: Settings) -> bool:
+    """Delete the warehouse (derived data) and its stamp, so that the next run rebuilds it from the lake."""
+    settings.build_stamp.unlink(missing_ok=True)
+    if not settings.warehouse.exists():
+        return False
+    settings.warehouse.unlink()
+    return True

@@ -1,7 +1,53 @@
-"""The single entry point Dagster loads: every slice under ``defs/``."""
+"""The entry point Dagster loads: the settings are read from the environment once, here, and passed down.
 
-from pathlib import Path
+Each concern under ``defs/`` contributes its slice; the slices that depend on the dbt project (its models,
+the marts' gold copies and checks, the lineage asset) are built from this home's parsed manifest.
+"""
 
 import dagster as dg
 
-defs = dg.load_from_defs_folder(path_within_project=Path(__file__).parent)
+from opslake import dbt_project
+from opslake.settings import Settings
+from orchestration.defs.bronze.assets import bronze_assets
+from orchestration.defs.bronze.sensors import landing_sensor
+from orchestration.defs.gold.assets import gold_tables
+from orchestration.defs.governance.erasure_log import erasure_log
+from orchestration.defs.governance.retention import retention, retention_schedule
+from orchestration.defs.lineage.assets import lineage_edges
+from orchestration.defs.quality.checks import quality_checks
+from orchestration.defs.silver.assets import silver_assets
+from orchestration.defs.transforms.assets import dbt_models
+from orchestration.defs.transforms.sensors import transforms_automation
+from orchestration.lib.dbt import dbt_resource
+from orchestration.lib.privacy import PrivacyResource
+from orchestration.lib.resources import LakeResource
+
+
+def build_definitions(settings: Settings) -> dg.Definitions:
+    """Every asset, check, sensor, job and resource of opslake, for one settings object."""
+    manifest = dbt_project.load_manifest(dbt_project.prepare_manifest(settings))
+    marts = dbt_project.mart_names(manifest)
+    return dg.Definitions(
+        assets=[
+            *bronze_assets,
+            *silver_assets,
+            erasure_log,
+            dbt_models(settings),
+            gold_tables(marts),
+            lineage_edges(manifest, marts),
+        ],
+        asset_checks=quality_checks(manifest),
+        sensors=[landing_sensor, transforms_automation],
+        jobs=[retention],
+        schedules=[retention_schedule],
+        resources={
+            "lake": LakeResource.of(settings),
+            "dbt": dbt_resource(settings),
+            "privacy": PrivacyResource(),
+        },
+    )
+
+
+@dg.definitions
+def defs() -> dg.Definitions:
+    return build_definitions(Settings.from_env())

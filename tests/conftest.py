@@ -3,30 +3,41 @@ the marts, lineage and checks share one small generated lake run through the who
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
-import os
-import subprocess
-import sys
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 import pytest
 
+from opslake import dbt_project
 from opslake.settings import Settings
 
 
+@pytest.fixture(scope="session")
+def parsed_dbt(tmp_path_factory) -> Path:
+    """dbt's parse of the project, once per session (it depends on the project's files only)."""
+    settings = Settings.at(tmp_path_factory.mktemp("parsed") / "home")
+    dbt_project.prepare_manifest(settings)
+    return dbt_project.target_dir(settings)
+
+
+def home_with_manifest(home: Path, parsed: Path) -> Settings:
+    """Settings for ``home``, with the session's parsed manifest in place (so no test parses it again)."""
+    settings = Settings.at(home)
+    shutil.copytree(parsed, dbt_project.target_dir(settings))
+    return settings
+
+
 @pytest.fixture
-def settings(tmp_path, monkeypatch) -> Settings:
-    home = tmp_path / "home"
-    monkeypatch.setenv("OPSLAKE_HOME", str(home))
-    monkeypatch.delenv("OPSLAKE_LAKE_ROOT", raising=False)
-    return Settings.at(home)
+def settings(tmp_path, parsed_dbt) -> Settings:
+    """A fresh home in a temporary folder; nothing reads the environment below the entry points."""
+    return home_with_manifest(tmp_path / "home", parsed_dbt)
 
 
-REPO = Path(__file__).resolve().parents[1]
-DBT = Path(sys.executable).with_name("dbt")
 END = dt.date(2026, 10, 31)  # fixed, so that the data (and any figure computed from it) is the same every run
 
 
@@ -46,25 +57,20 @@ class BuiltLake:
             return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
 
     def dbt(self, *args: str) -> list[dict]:
-        """Run a dbt command on this lake's warehouse; return its run results."""
-        target = self.settings.home / "dbt-target"
-        env = {**os.environ, "OPSLAKE_HOME": str(self.settings.home), "DBT_TARGET_PATH": str(target)}
-        env.pop("OPSLAKE_LAKE_ROOT", None)
-        subprocess.run([str(DBT), *args, "--quiet"], cwd=REPO, env=env, check=False)
+        """Run a dbt command on this lake's warehouse; return its run results (failed ones included)."""
+        target = dbt_project.build_dir(self.settings)
+        with contextlib.suppress(dbt_project.DbtError):  # the caller asserts on the run results
+            dbt_project.run(self.settings, list(args), target)
         return json.loads((target / "run_results.json").read_text())["results"]
 
 
 @pytest.fixture(scope="session")
-def built_lake(tmp_path_factory) -> BuiltLake:
-    from ingestion.generator import generate
-    from orchestration.run import materialize_all
+def built_lake(tmp_path_factory, parsed_dbt) -> BuiltLake:
+    from demo import generate
+    from orchestration.materialize import materialize_all
 
-    home = tmp_path_factory.mktemp("marts") / "home"
-    settings = Settings.at(home)
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("OPSLAKE_HOME", str(home))
-        mp.delenv("OPSLAKE_LAKE_ROOT", raising=False)
-        generate(settings.landing, days=84, tenants=4, events=40_000, seed=11, end=END)
-        results = materialize_all(settings)
+    settings = home_with_manifest(tmp_path_factory.mktemp("marts") / "home", parsed_dbt)
+    generate(settings.landing, days=84, tenants=4, events=40_000, seed=11, end=END)
+    results = materialize_all(settings)
     assert [r.success for r in results] == [True, True]
     return BuiltLake(settings)

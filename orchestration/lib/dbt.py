@@ -1,35 +1,30 @@
-"""The dbt project as Dagster sees it: asset keys are ``[schema, table]``, sources are the silver assets."""
+"""The dbt project as Dagster sees it: asset keys are ``[schema, table]``, sources are the lake assets."""
 
-import functools
-import json
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 import dagster as dg
-from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtProject
+from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject
 
+from opslake import dbt_project
+from opslake.settings import Settings
 from orchestration.lib.automation import EAGER_ALLOWING_MISSING_DAYS
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 
-DBT_PROJECT = DbtProject(project_dir=REPO_ROOT, profiles_dir=REPO_ROOT)
-MARTS_SCHEMA = "marts"
+def dagster_dbt_project(settings: Settings) -> DbtProject:
+    """The project with this home's profile and parsed manifest (parsed again if the project changed)."""
+    dbt_project.prepare_manifest(settings)
+    return DbtProject(
+        project_dir=dbt_project.PROJECT_DIR,
+        target_path=dbt_project.target_dir(settings),
+        profiles_dir=dbt_project.write_profile(settings),
+    )
 
 
-@functools.cache
-def dbt_manifest() -> dict:
-    """The project's manifest (written by `dbt parse`), read once per process; callers must not change it."""
-    return json.loads(DBT_PROJECT.manifest_path.read_text())
-
-
-def mart_names() -> list[str]:
-    """Names of the dbt models in the `marts` schema, from the manifest."""
-    nodes = dbt_manifest()["nodes"].values()
-    return sorted(
-        n["alias"] or n["name"]
-        for n in nodes
-        if n["resource_type"] == "model" and n["config"].get("schema") == MARTS_SCHEMA
+def dbt_resource(settings: Settings) -> DbtCliResource:
+    """dbt run by the venv's own executable, so the definitions load whatever PATH holds (cron, systemd)."""
+    return DbtCliResource(
+        project_dir=dagster_dbt_project(settings), dbt_executable=str(dbt_project.DBT_EXECUTABLE)
     )
 
 
@@ -57,9 +52,8 @@ class OpslakeTranslator(DagsterDbtTranslator):
         return EAGER_ALLOWING_MISSING_DAYS
 
 
-def terminal_model_keys() -> list[dg.AssetKey]:
-    """Asset keys of the dbt models no other model reads (the ends of the dbt graph), from the manifest."""
-    manifest = dbt_manifest()
+def terminal_model_keys(manifest: dict) -> list[dg.AssetKey]:
+    """Asset keys of the dbt models no other model reads (the ends of the dbt graph)."""
     nodes = manifest["nodes"]
     translator = OpslakeTranslator()
     return sorted(

@@ -2,14 +2,12 @@
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import replace
 
 import dagster as dg
 
 from lineage.openlineage import Emitter, Parent
 from lineage.steps import step_edges
 from opslake.settings import Settings
-from orchestration.lib.dbt import MARTS_SCHEMA
 
 
 def table_of(key: dg.AssetKey) -> str:
@@ -19,8 +17,6 @@ def table_of(key: dg.AssetKey) -> str:
 
 def emitter(context: dg.AssetExecutionContext, settings: Settings) -> Emitter:
     """An emitter whose events name the Dagster run they belong to."""
-    if not settings.openlineage_url:  # LakeResource builds its settings from OPSLAKE_HOME alone
-        settings = replace(settings, openlineage_url=Settings.from_env().openlineage_url)
     return Emitter(settings, Parent(f"dagster.{context.run.job_name}", context.run.run_id))
 
 
@@ -33,7 +29,7 @@ def openlineage_run(context: dg.AssetExecutionContext, settings: Settings) -> It
     job = outputs[0] if len(outputs) == 1 else context.op_def.name
 
     def lineage():  # after the step: gold's columns are the ones it published
-        return [e for t in outputs for e in step_edges(settings, t, MARTS_SCHEMA)]
+        return [e for t in outputs for e in step_edges(settings, t)]
 
     with emitter(context, settings).run(job, inputs, outputs, lineage):
         yield

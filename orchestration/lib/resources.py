@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import dagster as dg
 
 from opslake.settings import Settings
 
 
 class LakeResource(dg.ConfigurableResource):
-    """Where the lake lives: ``home`` is OPSLAKE_HOME; ``lake_root`` optionally an object-store URI."""
+    """Every setting of the one ``Settings`` object the entry point built, as fields (shown in the UI)."""
 
     home: str
-    lake_root: str = ""
+    lake_root: str
+    openlineage_url: str = ""
+
+    @classmethod
+    def of(cls, settings: Settings) -> LakeResource:
+        return cls(
+            home=str(settings.home), lake_root=settings.lake_root, openlineage_url=settings.openlineage_url
+        )
 
     def settings(self) -> Settings:
-        env = {"OPSLAKE_HOME": self.home}
-        if self.lake_root:
-            env["OPSLAKE_LAKE_ROOT"] = self.lake_root
-        return Settings.from_env(env)
+        return Settings(Path(self.home), self.lake_root, self.openlineage_url)

@@ -11,7 +11,7 @@ from ingestion.contracts import CONTRACTS
 from ingestion.fastpath import validate_block, validate_csv
 from ingestion.readers import parse_jsonl_block
 from ingestion.validate import validate
-from tests.ingestion.records import BROKEN_AUDIT, audit
+from tests.fixtures.records import BROKEN_AUDIT, FOCUS_SAMPLE, audit
 
 NOW = dt.datetime(2026, 11, 22, tzinfo=dt.UTC)
 
@@ -56,7 +56,7 @@ def test_unknown_fields_and_blank_lines_take_the_record_by_record_path():
 
 
 def test_generated_data_takes_the_fast_path_with_the_record_by_record_result(tmp_path):
-    from ingestion.generator import generate
+    from demo import generate
     from ingestion.readers import csv_chunks, jsonl_blocks
 
     generate(tmp_path, days=4, tenants=3, events=8000, seed=11, end=NOW.date())
@@ -78,7 +78,6 @@ def test_generated_data_takes_the_fast_path_with_the_record_by_record_result(tmp
 
 def test_focus_sample_takes_the_csv_fast_path_with_the_same_ids(tmp_path):
     from ingestion.readers import csv_chunks
-    from tests.ingestion.test_ingest import FOCUS_SAMPLE
 
     fast = validate_csv(CONTRACTS["cost"], FOCUS_SAMPLE, NOW)
     slow = validate(CONTRACTS["cost"], next(csv_chunks(FOCUS_SAMPLE)), NOW)
@@ -87,8 +86,6 @@ def test_focus_sample_takes_the_csv_fast_path_with_the_same_ids(tmp_path):
 
 
 def test_bad_csv_falls_back(tmp_path):
-    from tests.ingestion.test_ingest import FOCUS_SAMPLE
-
     lines = FOCUS_SAMPLE.read_text().splitlines()
     (tmp_path / "ragged.csv").write_text("\n".join([lines[0], lines[1], "1,2,3"]) + "\n")
     (tmp_path / "bad_number.csv").write_text(

@@ -17,11 +17,10 @@ import pyarrow.parquet as pq
 import pytest
 from deltalake import DeltaTable
 
-from ingestion import lake
 from ingestion.pipeline import ingest
-from tests.ingestion.records import BROKEN_AUDIT, audit, write_jsonl
-
-FOCUS_SAMPLE = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "focus" / "focus-1.0-sample.csv"
+from opslake import lake
+from opslake.tables import QUARANTINE
+from tests.fixtures.records import BROKEN_AUDIT, FOCUS_SAMPLE, audit, write_jsonl
 
 
 def bronze(settings, domain: str) -> pa.Table:
@@ -29,7 +28,7 @@ def bronze(settings, domain: str) -> pa.Table:
 
 
 def quarantine(settings) -> pa.Table:
-    return DeltaTable(settings.table_uri("bronze", lake.QUARANTINE)).to_pyarrow_table()
+    return DeltaTable(settings.table_uri("bronze", QUARANTINE)).to_pyarrow_table()
 
 
 @pytest.mark.parametrize(("line", "reason"), BROKEN_AUDIT, ids=[r for _, r in BROKEN_AUDIT])

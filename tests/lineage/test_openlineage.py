@@ -59,7 +59,7 @@ def test_a_failing_asset_emits_fail(settings):
     result = dg.materialize(
         [gold_tables],
         selection=[key],
-        resources={"lake": LakeResource(home=str(settings.home))},
+        resources={"lake": LakeResource.of(settings)},
         raise_on_error=False,
     )
     assert not result.success  # there is no warehouse to publish from

@@ -7,6 +7,7 @@ import pytest
 from dagster_dbt import DbtCliResource
 
 from lineage.pii import PiiLeak, check, find_violations, personal_columns
+from opslake.settings import Settings
 from orchestration.lib.resources import LakeResource
 
 
@@ -70,7 +71,7 @@ def test_the_dbt_step_fails_before_building_anything(leaking_project, monkeypatc
         [transforms.dbt_models],
         resources={
             "dbt": DbtCliResource(project_dir=str(leaking_project.project)),
-            "lake": LakeResource(home=str(home)),
+            "lake": LakeResource.of(Settings.at(home)),
         },
         raise_on_error=False,
     )

@@ -8,7 +8,7 @@ import duckdb
 import pyarrow as pa
 from deltalake import DeltaTable
 
-from ingestion import lake
+from opslake import lake
 from opslake.warehouse import load_silver
 
 T0 = dt.datetime(2026, 9, 14, 8, 0, tzinfo=dt.UTC)

@@ -9,27 +9,27 @@ import pytest
 from deltalake import DeltaTable
 
 from ingestion.contracts import DOMAINS
-from orchestration.lib.dbt import mart_names
+from opslake.dbt_project import load_manifest, manifest_path, mart_names
+from orchestration.definitions import build_definitions
 from orchestration.lib.partitions import partition_range_tags
-from tests.ingestion.records import write_jsonl
-from tests.quality.test_expectations import usage, write_lake_table
+from tests.fixtures.lake_tables import usage, write_lake_table
+from tests.fixtures.records import write_jsonl
 
 
-@pytest.fixture(scope="module")
-def defs() -> dg.Definitions:
-    from orchestration.definitions import defs
+@pytest.fixture
+def defs(settings) -> dg.Definitions:
+    """The definitions for the test's home (the resources carry its settings)."""
+    return build_definitions(settings)
 
-    return defs
 
-
-def test_every_bronze_silver_table_and_mart_has_checks_and_only_bronze_errors_block(defs):
+def test_every_bronze_silver_table_and_mart_has_checks_and_only_bronze_errors_block(settings, defs):
     graph = defs.resolve_asset_graph()
     from orchestration.defs.quality.checks import SUITE
 
     ours = [k for k in graph.asset_check_keys if SUITE in graph.get(k).metadata]
     guarded = {k.asset_key.to_user_string() for k in ours}
     expected = {f"{layer}/{d}" for layer in ("bronze", "silver") for d in DOMAINS}
-    assert guarded == expected | {f"marts/{m}" for m in mart_names()}
+    assert guarded == expected | {f"marts/{m}" for m in mart_names(load_manifest(manifest_path(settings)))}
     blocking = {(k.asset_key.path[0], k.name) for k in ours if graph.get(k).blocking}
     assert blocking == {("bronze", c) for c in ("schema", "nullability", "uniqueness")}
     names = {k.name for k in ours if k.asset_key == dg.AssetKey(["silver", "delivery"])}
@@ -72,7 +72,7 @@ def test_a_failed_blocking_bronze_check_keeps_silver_from_materialising(settings
 
 
 def test_opslake_run_stops_before_silver_and_stays_stopped_while_bronze_is_bad(settings):
-    from orchestration.run import materialize_all
+    from orchestration.materialize import materialize_all
 
     _duplicated_usage(settings)
     new_event = {**usage(5, dt.date(2026, 11, 2)), "occurred_at": "2026-11-02T09:00:00Z"}

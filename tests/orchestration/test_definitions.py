@@ -12,16 +12,16 @@ import pytest
 from deltalake import DeltaTable
 
 from ingestion.contracts import DOMAINS
+from orchestration.definitions import build_definitions
 from orchestration.lib.partitions import partition_range_tags
 from orchestration.lib.resources import LakeResource
-from tests.ingestion.records import audit, write_jsonl
+from tests.fixtures.records import audit, write_jsonl
 
 
-@pytest.fixture(scope="module")
-def defs() -> dg.Definitions:
-    from orchestration.definitions import defs
-
-    return defs
+@pytest.fixture
+def defs(settings) -> dg.Definitions:
+    """The definitions for the test's home (the resources carry its settings)."""
+    return build_definitions(settings)
 
 
 def test_definitions_load_with_bronze_silver_dbt_assets_and_the_sensor(defs):
@@ -42,7 +42,7 @@ def test_definitions_load_with_bronze_silver_dbt_assets_and_the_sensor(defs):
 def test_landing_sensor_requests_the_partitions_the_files_touch(settings, defs):
     write_jsonl(settings.landing_dir("audit") / "a.jsonl", [audit(0), audit(1), audit(2)])  # Nov 1, 2 and 3
     sensor = defs.resolve_sensor_def("landing_sensor")
-    with dg.build_sensor_context(resources={"lake": LakeResource(home=str(settings.home))}) as context:
+    with dg.build_sensor_context(resources={"lake": LakeResource.of(settings)}) as context:
         requests = list(sensor(context))
     assert len(requests) == 1
     request = requests[0]
@@ -51,7 +51,7 @@ def test_landing_sensor_requests_the_partitions_the_files_touch(settings, defs):
         "2026-11-01",
         "2026-11-03",
     )
-    with dg.build_sensor_context(resources={"lake": LakeResource(home=str(settings.home))}) as context:
+    with dg.build_sensor_context(resources={"lake": LakeResource.of(settings)}) as context:
         again = list(sensor(context))
     assert again[0].run_key == request.run_key  # the same files are requested once
 
@@ -85,8 +85,8 @@ def _landing_line_counts(landing: Path) -> dict[str, int]:
 
 
 def test_main_job_materialises_everything_on_a_small_data_set(settings):
-    from ingestion.generator import generate
-    from orchestration.run import materialize_all
+    from demo import generate
+    from orchestration.materialize import materialize_all
 
     generate(settings.landing, days=5, tenants=2, events=3000, seed=3, end=dt.date.today())
     expected = _landing_line_counts(settings.landing)

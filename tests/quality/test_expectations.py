@@ -8,42 +8,14 @@ from pathlib import Path
 import orjson
 import pyarrow as pa
 import pytest
-from deltalake import DeltaTable, write_deltalake
+from deltalake import DeltaTable
 
 from ingestion.contracts import contract_for
-from quality.expectations.frames import volume_band
-from quality.expectations.results import QUALITY_RESULTS
-from quality.expectations.suites import lake_suite
-from quality.expectations.validate import check_lake_table, data_docs
-
-NOW = dt.datetime(2026, 11, 22, 12, 0, tzinfo=dt.UTC)
-DAY = dt.date(2026, 11, 22)
-
-
-def write_lake_table(settings, layer: str, domain: str, records: list[dict], schema: pa.Schema | None = None):
-    """Write records straight into a lake table (no ingestion, so they may break the contract)."""
-    schema = schema or pa.schema([f.with_nullable(True) for f in contract_for(domain).arrow_schema()])
-    rows = []
-    for i, r in enumerate(records):
-        row = {"_source_file": "test.jsonl", "_line": i + 1, "_ingested_at": NOW, **r}
-        row.setdefault("event_date", row["occurred_at"].date())
-        rows.append(row)
-    table = pa.Table.from_pylist(rows, schema=schema)
-    write_deltalake(settings.table_uri(layer, domain), table, mode="append", partition_by=["event_date"])
-
-
-def usage(i: int, day: dt.date = DAY, **overrides) -> dict:
-    record = {
-        "event_id": f"use-{day}-{i}",
-        "occurred_at": dt.datetime.combine(day, dt.time(8, i % 60), dt.UTC),
-        "tenant_id": "t-acme",
-        "user_id": f"u-{i % 3}",
-        "service": "api-gateway",
-        "feature": "reports.export",
-        "requests": 10,
-        "errors": 0,
-    }
-    return record | overrides
+from opslake.tables import QUALITY_RESULTS
+from quality.frames import volume_band
+from quality.suites import lake_suite
+from quality.validate import check_lake_table, data_docs
+from tests.fixtures.lake_tables import DAY, NOW, usage, write_lake_table
 
 
 def outcome(settings, domain: str, check: str, layer: str = "bronze", now: dt.datetime = NOW):

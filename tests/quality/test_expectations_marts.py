@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import duckdb
 
-from quality.expectations.suites import mart_suites
-from quality.expectations.validate import check_marts
+from quality.suites import mart_suites
+from quality.validate import check_marts
 
 MODEL = "model.opslake.cost_monthly"
 

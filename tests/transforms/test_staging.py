@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
@@ -15,10 +13,9 @@ import pytest
 from deltalake import write_deltalake
 
 from ingestion.contracts import CONTRACTS
+from opslake import dbt_project
 from opslake.settings import Settings
 
-REPO = Path(__file__).resolve().parents[2]
-DBT = Path(sys.executable).with_name("dbt")
 RENAMED = {"mfa_used": "is_mfa_used", "privileged": "is_privileged", "committed": "is_committed"}
 
 DAY1 = dt.datetime(2026, 9, 14, 8, 0, tzinfo=dt.UTC)
@@ -111,20 +108,9 @@ def write_lake(home: Path, records: dict[str, list[dict]]) -> None:
 
 
 def dbt(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    """Run dbt on the project at the repo root, with the warehouse, lake, target and logs under ``home``."""
-    env = {**os.environ, "OPSLAKE_HOME": str(home)}
-    env.pop("OPSLAKE_LAKE_ROOT", None)
-    paths = [
-        "--project-dir",
-        str(REPO),
-        "--profiles-dir",
-        str(REPO),
-        "--target-path",
-        str(home / "target"),
-        "--log-path",
-        str(home / "logs"),
-    ]
-    return subprocess.run([str(DBT), *args, *paths], env=env, cwd=REPO, capture_output=True, text=True)
+    """Run dbt on the project with this home's profile (its warehouse and lake), target and logs in ``home``."""
+    command = dbt_project.command(Settings.at(home), list(args), home / "target")
+    return subprocess.run(command, cwd=dbt_project.PROJECT_DIR, capture_output=True, text=True)
 
 
 def statuses(home: Path) -> dict[str, str]:

@@ -5,7 +5,7 @@ import datetime as dt
 import dagster as dg
 
 from orchestration.lib.resources import LakeResource
-from quality.privacy.retention import apply_retention
+from privacy.retention import apply_retention
 
 
 @dg.op(

@@ -9,9 +9,9 @@ import json
 import dagster as dg
 
 from ingestion.contracts import CONTRACTS
-from orchestration.lib.dbt import MARTS_SCHEMA, dbt_manifest
+from opslake.dbt_project import MARTS_SCHEMA
 from orchestration.lib.resources import LakeResource
-from quality.expectations.suites import (
+from quality.suites import (
     REFERENCE_INPUTS,
     REFERENCES,
     SEVERITY,
@@ -19,7 +19,7 @@ from quality.expectations.suites import (
     lake_suite,
     mart_suites,
 )
-from quality.expectations.validate import CheckOutcome, SuiteReport, check_lake_table, check_marts
+from quality.validate import CheckOutcome, SuiteReport, check_lake_table, check_marts
 
 CHECK_PREFIX = "quality_"  # op names of the check steps (run.py times them)
 SUITE = "quality/suite"  # metadata of every check defined here: the Great Expectations suite it runs
@@ -114,9 +114,9 @@ def lake_checks(layer: str, domain: str) -> dg.AssetChecksDefinition:
     return _checks
 
 
-def mart_checks() -> list[dg.AssetChecksDefinition]:
+def mart_checks(manifest: dict) -> list[dg.AssetChecksDefinition]:
     """The checks of every mart in the dbt manifest, in one step that may run any subset of them."""
-    suites = mart_suites(dbt_manifest(), MARTS_SCHEMA)
+    suites = mart_suites(manifest, MARTS_SCHEMA)
     if not suites:
         return []
     checks = {s.asset: s.checks for s in suites}
@@ -130,12 +130,13 @@ def mart_checks() -> list[dg.AssetChecksDefinition]:
     def _checks(context: dg.AssetCheckExecutionContext, lake: LakeResource):
         selected = set(context.selected_asset_check_keys)
         names = sorted({k.asset_key.path[-1] for k in selected})
-        for report in check_marts(lake.settings(), dbt_manifest(), names, context.run.run_id):
+        for report in check_marts(lake.settings(), manifest, names, context.run.run_id):
             yield from _results(report, checks[report.suite.asset], selected)
 
     return [_checks]
 
 
-bronze_checks = [lake_checks("bronze", d) for d in CONTRACTS]
-silver_checks = [lake_checks("silver", d) for d in CONTRACTS]
-marts_checks = mart_checks()
+def quality_checks(manifest: dict) -> list[dg.AssetChecksDefinition]:
+    """The suites of every bronze and silver table and every mart."""
+    lake = [lake_checks(layer, d) for layer in ("bronze", "silver") for d in CONTRACTS]
+    return [*lake, *mart_checks(manifest)]

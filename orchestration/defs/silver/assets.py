@@ -7,7 +7,7 @@ from orchestration.lib.automation import EAGER_ALLOWING_MISSING_DAYS
 from orchestration.lib.openlineage import openlineage_run
 from orchestration.lib.privacy import PrivacyResource
 from orchestration.lib.resources import LakeResource
-from quality.privacy.silver import build_silver
+from privacy.silver import build_silver
 
 
 def silver_asset(domain: str) -> dg.AssetsDefinition:

@@ -1,8 +1,7 @@
-"""Every dbt model as an asset downstream of the silver tables it reads.
+"""Every dbt model as an asset downstream of the lake tables it reads, built by ``build_warehouse``.
 
-Before dbt builds anything, the PII guard proves from the compiled project that no personal column reaches an
-analyst-facing model unmasked; each model's materialisation carries its column lineage, and dbt's run results
-become OpenLineage events, one run per model.
+Each model's materialisation carries its column lineage, and dbt's run results become OpenLineage events, one
+run per model.
 """
 
 import time
@@ -10,35 +9,46 @@ import time
 import dagster as dg
 from dagster_dbt import DbtCliResource, dbt_assets
 
-from ingestion.contracts import CONTRACTS
+from ingestion.contracts import DOMAINS
 from lineage.build import checked_graph
 from lineage.graph import ALL, LineageGraph
 from lineage.openlineage import emit_dbt_results
 from lineage.pii import PiiLeak
+from opslake import dbt_project
+from opslake.settings import Settings
 from opslake.warehouse import load_silver
-from orchestration.lib.dbt import DBT_PROJECT, OpslakeTranslator
+from orchestration.lib.dbt import OpslakeTranslator, dagster_dbt_project
 from orchestration.lib.openlineage import emitter
 from orchestration.lib.resources import LakeResource
-from quality.privacy.erasure import ensure_erasure_log
+
+FULL_REFRESH = "opslake/full_refresh"  # run tag: rebuild incremental models whole (silver was masked anew)
 
 
-@dbt_assets(
-    manifest=DBT_PROJECT.manifest_path, project=DBT_PROJECT, dagster_dbt_translator=OpslakeTranslator()
-)
-def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, lake: LakeResource):
-    settings = lake.settings()
-    ensure_erasure_log(settings)
+def dbt_models(settings: Settings) -> dg.AssetsDefinition:
+    project = dagster_dbt_project(settings)
+
+    @dbt_assets(manifest=project.manifest_path, project=project, dagster_dbt_translator=OpslakeTranslator())
+    def _dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, lake: LakeResource):
+        yield from build_warehouse(context, dbt, lake.settings())
+
+    return _dbt_models
+
+
+def build_warehouse(context: dg.AssetExecutionContext, dbt: DbtCliResource, settings: Settings):
+    """Guard, load, build: prove no personal column reaches analysts unmasked (else nothing is touched), bring
+    the warehouse's silver copies up to date, then ``dbt build`` the selected models and their tests."""
     started = time.monotonic()
     try:
-        graph = checked_graph(settings, DBT_PROJECT.project_dir)
+        graph = checked_graph(settings)
     except PiiLeak as leak:
         raise dg.Failure(description=str(leak)) from leak
     context.log.info(
         f"PII guard passed: {len(graph.edges)} lineage edges in {time.monotonic() - started:.1f} s"
     )
-    loaded = load_silver(settings, list(CONTRACTS))  # only once the guard has passed: a leak touches nothing
+    loaded = load_silver(settings, list(DOMAINS))
     context.log.info(f"silver rows loaded into the warehouse: {loaded}")
-    invocation = dbt.cli(["build"], context=context)
+    args = ["build", "--full-refresh"] if context.run.tags.get(FULL_REFRESH) == "true" else ["build"]
+    invocation = dbt.cli(args, context=context, target_path=dbt_project.fresh_build_dir(settings))
     try:
         for event in invocation.stream():
             yield _with_column_lineage(context, event, graph, invocation.manifest)

@@ -1,0 +1,1 @@
+"""The ``opslake`` command line: the top layer, which may import every other."""

@@ -1,0 +1,349 @@
+"""The ``opslake`` command line."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from opslake import dbt_project
+from opslake.settings import PROJECT_ROOT, Settings
+
+app = typer.Typer(help="opslake: operations analytics lakehouse.", no_args_is_help=True, add_completion=False)
+bench_app = typer.Typer(help="Benchmarks that print ratios against a baseline measured in the same run.")
+app.add_typer(bench_app, name="bench")
+console = Console(stderr=True)
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
+    )
+
+
+@app.command()
+def generate(
+    out_dir: Annotated[Path, typer.Argument(help="Folder to write one sub-folder per domain into.")],
+    days: Annotated[int, typer.Option(help="Days of history, ending on --end.")] = 90,
+    tenants: Annotated[int, typer.Option(help="Customer tenants.")] = 12,
+    events: Annotated[int, typer.Option(help="Total events across all domains (approximate).")] = 500_000,
+    seed: Annotated[int, typer.Option(help="Random seed: same arguments, same bytes.")] = 7,
+    end: Annotated[str | None, typer.Option(help="Last day (YYYY-MM-DD, UTC); default today.")] = None,
+) -> None:
+    """Write a deterministic, realistic data set of the platform's operations."""
+    import datetime as dt
+
+    from demo import generate as run_generator
+
+    end_day = dt.date.fromisoformat(end) if end else None
+    with _progress() as bar:
+        task = bar.add_task("generating events", total=events)
+        counts = run_generator(
+            out_dir,
+            days=days,
+            tenants=tenants,
+            events=events,
+            seed=seed,
+            end=end_day,
+            progress=lambda domain, n: bar.update(task, advance=n, description=f"generating {domain}"),
+        )
+        bar.update(task, completed=sum(counts.values()), total=sum(counts.values()))
+    print(json.dumps(counts))
+
+
+@app.command()
+def ingest(
+    domain: Annotated[str, typer.Argument(help="audit, usage, incident, delivery or cost.")],
+    paths: Annotated[list[Path], typer.Argument(help="JSONL, CSV or Parquet files, plain or .gz.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the accounting as JSON.")] = False,
+) -> None:
+    """Validate files against the domain's contract and append them to lake/bronze/<domain> exactly once."""
+    from ingestion.contracts import contract_for
+    from ingestion.pipeline import ingest as run_ingest
+    from ingestion.readers import UnsupportedFile
+
+    settings = Settings.from_env()
+    try:
+        contract_for(domain)
+        total = sum(p.stat().st_size for p in paths)
+    except (ValueError, FileNotFoundError) as exc:
+        _fail(str(exc), "check the domain and the file paths")
+    with _progress() as bar:
+        task = bar.add_task(f"ingesting {domain} (bytes)", total=total)
+        try:
+            report = run_ingest(settings, domain, paths, progress=lambda n: bar.advance(task, n))
+        except (UnsupportedFile, FileNotFoundError) as exc:
+            _fail(str(exc), "nothing was written; fix the input and run again")
+        bar.update(task, completed=total)
+    if as_json:
+        print(json.dumps(report.as_dict()))
+    else:
+        _print_report(domain, report.as_dict())
+
+
+def _print_report(domain: str, report: dict) -> None:
+    table = Table(title=f"ingest {domain}")
+    for column in ("read", "accepted", "duplicates", "quarantined"):
+        table.add_column(column, justify="right")
+    table.add_row(*(f"{report[c]:,}" for c in ("read", "accepted", "duplicates", "quarantined")))
+    Console().print(table)
+    for reason, n in report["reasons"].items():
+        Console().print(f"  quarantined {n:,} x {reason}")
+
+
+def _fail(message: str, hint: str) -> None:
+    console.print(f"[red]error:[/red] {message}\n[dim]next: {hint}[/dim]")
+    raise typer.Exit(2)
+
+
+@app.command()
+def contracts(
+    out: Annotated[Path, typer.Option(help="Where to write the contract reference.")] = PROJECT_ROOT
+    / "docs"
+    / "contracts.md",
+    check: Annotated[
+        bool, typer.Option(help="Fail if the file differs from the code instead of writing.")
+    ] = False,
+) -> None:
+    """Generate docs/contracts.md from the contracts in code."""
+    from cli.docs.contracts import render
+
+    text = render()
+    if check:
+        if not out.exists() or out.read_text() != text:
+            _fail(f"{out} is out of date with ingestion/contracts.py", "run `uv run opslake contracts`")
+        return
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text)
+    console.print(f"wrote {out}")
+
+
+@app.command()
+def metrics(
+    out: Annotated[Path, typer.Option(help="Where to write the metric reference.")] = PROJECT_ROOT
+    / "docs"
+    / "metrics.md",
+    check: Annotated[
+        bool, typer.Option(help="Fail if the file differs from the marts' YAML instead of writing.")
+    ] = False,
+) -> None:
+    """Generate docs/metrics.md from the marts' definitions in dbt."""
+    from cli.docs.metrics import render
+
+    text = render(dbt_project.prepare_manifest(Settings.from_env()))
+    if check:
+        if not out.exists() or out.read_text() != text:
+            _fail(f"{out} is out of date with the marts' YAML", "run `uv run opslake metrics`")
+        return
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text)
+    console.print(f"wrote {out}")
+
+
+@app.command()
+def run() -> None:
+    """Set up, generate demo data if the lake is empty, materialise every asset, print a summary."""
+    from cli.summary import lake_summary, seed_demo_data
+
+    settings = Settings.from_env()
+    if seed_demo_data(settings, _generate_into_landing):
+        console.print(f"generated the default data set into {settings.landing}")
+    from orchestration.materialize import materialize_all
+
+    with console.status("materialising assets") as status:
+        results = materialize_all(settings, on_stage=lambda s: (status.update(s), console.print(s)))
+    failed = [r for r in results if not r.success]
+    Console().print(lake_summary(settings))
+    for result in failed:
+        for event in result.all_events:
+            if event.is_step_failure:
+                error = event.event_specific_data.error
+                console.print(f"[red]{event.step_key} failed:[/red] {error.message.strip() if error else ''}")
+    if failed:
+        _fail(
+            f"runs failed: {', '.join(r.run_id for r in failed)}", "see `make dev` (Dagster UI) for details"
+        )
+
+
+@app.command()
+def dev(
+    port: Annotated[int, typer.Option(help="Port of the Dagster UI.")] = 3000,
+) -> None:
+    """Open the Dagster UI and daemon on this home's instance (runs of `opslake run` show there)."""
+    import os
+
+    from orchestration.lib.runs import instance_at
+
+    settings = Settings.from_env()
+    instance_at(settings.dagster_home)  # created with telemetry off
+    dagster = str(Path(sys.executable).with_name("dagster"))
+    env = {**os.environ, **settings.env(), "DAGSTER_HOME": str(settings.dagster_home)}
+    args = [dagster, "dev", "-m", "orchestration.definitions", "--port", str(port)]
+    os.execve(dagster, args, env)
+
+
+@app.command()
+def sql(
+    query: Annotated[str, typer.Argument(help="One SQL query; unqualified names resolve in schema `marts`.")],
+    fmt: Annotated[str, typer.Option("--format", help="table, csv or json (one object per line).")] = "table",
+    max_rows: Annotated[int, typer.Option(help="Rows shown in table format.")] = 50,
+) -> None:
+    """Query the warehouse read-only as an analyst: masked data only, no files, no writes."""
+    import duckdb
+
+    from opslake.warehouse import WarehouseUnavailable
+    from opslake.warehouse import query as run_query
+
+    if fmt not in ("table", "csv", "json"):
+        _fail(f"unknown format {fmt!r}", "use --format table, csv or json")
+    try:
+        rows = run_query(Settings.from_env(), query)
+    except WarehouseUnavailable as e:
+        _fail(str(e), "run `opslake run` to build it, or retry when the running build has finished")
+    except duckdb.Error as e:
+        _fail(
+            str(e).splitlines()[0], "the analyst role reads the warehouse only: no files, writes or settings"
+        )
+    if fmt == "csv":
+        import pyarrow.csv as pacsv
+
+        pacsv.write_csv(rows, sys.stdout.buffer)
+    elif fmt == "json":
+        for row in rows.to_pylist():
+            print(json.dumps(row, default=str))
+    else:
+        table = Table(*rows.column_names, caption=f"{rows.num_rows:,} rows")
+        for row in rows.slice(0, max_rows).to_pylist():
+            table.add_row(*("" if v is None else str(v) for v in row.values()))
+        console.print(table)
+
+
+def _generate_into_landing(landing: Path) -> None:
+    from demo import generate as run_generator
+
+    with _progress() as bar:
+        task = bar.add_task("generating demo data", total=500_000)
+        run_generator(landing, progress=lambda domain, n: bar.advance(task, n))
+
+
+@app.command()
+def erase(
+    subject: Annotated[str, typer.Option(help="An email, user id or name, as it appeared in the data.")],
+    requested_at: Annotated[
+        dt.datetime | None,
+        typer.Option(help="When the subject asked (UTC); GDPR's 30 days run from here. Default: now."),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the receipt as JSON.")] = False,
+) -> None:
+    """Erase a data subject from everything under OPSLAKE_HOME, Delta history included, and print the receipt."""
+    from privacy.erasure import erase_subject
+
+    when = (
+        requested_at.replace(tzinfo=dt.UTC) if requested_at and requested_at.tzinfo is None else requested_at
+    )
+    settings = Settings.from_env()
+    with console.status(f"erasing the subject from {settings.home}"):
+        try:
+            receipt = erase_subject(settings, subject, when)
+        except ValueError as e:
+            _fail(str(e), "give a non-empty --subject and a past --requested-at, e.g. 2026-11-02T09:30:00")
+    print(json.dumps(receipt.as_dict(), indent=None if as_json else 2))
+    if not as_json:
+        console.print("[dim]next: `opslake run` rebuilds the warehouse from the erased lake[/dim]")
+
+
+@app.command()
+def lineage(
+    column: Annotated[
+        str, typer.Argument(help="TABLE.COLUMN, e.g. marts.cost_daily.billed_cost or audit.actor_email.")
+    ],
+    upstream: Annotated[bool, typer.Option("--upstream", help="Only what feeds the column.")] = False,
+    downstream: Annotated[bool, typer.Option("--downstream", help="Only what the column feeds.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+) -> None:
+    """Column lineage from the last build: which marts and dashboards use a column, which sources feed it."""
+    from lineage.build import read_graph
+    from lineage.query import UnknownColumn, impact, render, resolve
+
+    graph = read_graph(Settings.from_env())
+    if graph is None:
+        _fail("no lineage has been built yet", "run `opslake run`: it stores lake/governance/lineage_edges")
+    try:
+        table, name = resolve(graph, column)
+    except UnknownColumn as e:
+        _fail(str(e), "give <layer>.<table>.<column>; `opslake sql` lists the marts' columns")
+    both = upstream == downstream
+    report = impact(graph, table, name, upstream=upstream or both, downstream=downstream or both)
+    print(json.dumps(report) if as_json else render(report))
+
+
+@bench_app.command("ingest")
+def bench_ingest(
+    events: Annotated[list[int], typer.Option(help="Sizes to measure (repeat the option).")] = [1_000_000],  # noqa: B006
+    workdir: Annotated[Path | None, typer.Option(help="Keep generated data here (re-used).")] = None,
+    out: Annotated[Path | None, typer.Option(help="Write the figures as JSON here.")] = None,
+) -> None:
+    """Bronze ingestion throughput and peak memory against DuckDB writing the same files to Parquet."""
+    from cli.bench.ingest import run_benchmark
+
+    results = run_benchmark(events, workdir, echo=Console().print)
+    if out:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps([m.as_dict() for m in results], indent=2) + "\n")
+
+
+@bench_app.command("pii")
+def bench_pii(
+    texts: Annotated[int, typer.Option(help="Free-text values to mask the fast way.")] = 200_000,
+    naive_sample: Annotated[int, typer.Option(help="Texts masked the naive way (extrapolated).")] = 4_000,
+    out: Annotated[Path | None, typer.Option(help="Write the figures as JSON here.")] = None,
+) -> None:
+    """Presidio one text at a time against opslake's masker: throughput ratio, recall and precision."""
+    from cli.bench.pii import run_pii_benchmark
+
+    figures = run_pii_benchmark(n_texts=texts, naive_sample=naive_sample, echo=Console().print)
+    if out:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(figures, indent=2, default=str) + "\n")
+
+
+@bench_app.command("marts")
+def bench_marts(
+    days: Annotated[int, typer.Option(help="Days built before the new day.")] = 90,
+    events: Annotated[int, typer.Option(help="Events generated over all the days.")] = 500_000,
+    repeat: Annotated[int, typer.Option(help="Runs of each side; the fastest counts.")] = 2,
+    workdir: Annotated[Path | None, typer.Option(help="Work folder (emptied first).")] = None,
+    out: Annotated[Path | None, typer.Option(help="Write the figures as JSON here.")] = None,
+) -> None:
+    """One new day built incrementally against a full rebuild of the dbt models on the same data."""
+    import tempfile
+
+    from cli.bench.marts import measure
+
+    folder = workdir or Path(tempfile.mkdtemp(prefix="opslake-bench-marts-"))
+    m = measure(folder, days=days, events=events, repeat=repeat, echo=Console().print)
+    console.print(
+        f"new day: {m.new_day_rows:,} rows | full rebuild {m.full_refresh_seconds:.1f}s | "
+        f"incremental {m.incremental_seconds:.1f}s | speedup {m.speedup:.2f}x"
+    )
+    for model, t in m.incremental_models.items():
+        console.print(f"  {model}: full {t['full']:.2f}s, incremental {t['incremental']:.2f}s")
+    if out:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(m.as_dict(), indent=2) + "\n")
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,1 @@
+"""Reference documents generated from the code: the contracts and the metric definitions."""

@@ -1,0 +1,76 @@
+"""Deterministic, coherent synthetic operations data of a multi-tenant SaaS platform.
+
+``generate`` writes one folder per domain (audit, usage, incident, delivery: one JSONL file per day; cost: one
+FOCUS CSV export per month). A small world (tenants, people, services, ARTs and teams) and a schedule of
+deployments and incidents are built from the seed; then every day is generated and written on its own, so
+memory stays flat however many events are asked for.
+"""
+
+from __future__ import annotations
+
+import calendar
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+from demo.activity import activity_days
+from demo.base import EventIds, day_name
+from demo.cost import CostLedger
+from demo.delivery import Delivery
+from demo.incident import incident_day
+from demo.plan import Plan
+from demo.world import build_world
+from demo.writer import CostWriter, jsonl, write_day
+from opslake.tables import DOMAINS
+
+__all__ = ["generate"]
+
+
+def generate(
+    out_dir: Path,
+    *,
+    days: int = 90,
+    tenants: int = 12,
+    events: int = 500_000,
+    seed: int = 7,
+    end: date | None = None,
+    progress: Callable[[str, int], None] | None = None,
+) -> dict[str, int]:
+    """Write ``days`` days ending on ``end`` (default: today, UTC) of about ``events`` records in total.
+
+    Returns the records written per domain. ``progress(domain, n)`` is called after each day's file of
+    ``n`` records. The same arguments always give byte-identical files; files of the same names in
+    ``out_dir`` are overwritten, others are left alone. Large runs use worker processes.
+    """
+    if days < 1 or tenants < 1 or events < 0:
+        raise ValueError("days and tenants must be at least 1 and events not negative")
+    end = end or datetime.now(UTC).date()
+    world_args = (seed, calendar.timegm((end - timedelta(days=days - 1)).timetuple()), days, tenants, events)
+    world = build_world(*world_args)
+    plan = Plan(world)
+    delivery, ledger = Delivery(world, plan), CostLedger(world)
+    incident_ids, delivery_ids = EventIds("inc", world.run), EventIds("del", world.run)
+    root = Path(out_dir)
+    cost = CostWriter(root)
+    counts = dict.fromkeys(DOMAINS, 0)
+
+    def emit(domain: str, n: int, name: str | None = None, data: bytes | bytearray = b"") -> None:
+        if name:
+            write_day(root, domain, name, data)
+        counts[domain] += n
+        if progress:
+            progress(domain, n)
+
+    try:
+        for day, activity in enumerate(activity_days(world, plan, root, world_args, events)):
+            name = day_name(world.day_start(day))
+            emit("usage", activity.usage_records)
+            emit("audit", activity.audit_records)
+            incidents = incident_day(world, plan, day)
+            emit("incident", len(incidents), name, jsonl(incidents, incident_ids, day))
+            work = delivery.day_records(day)
+            emit("delivery", len(work), name, jsonl(work, delivery_ids, day))
+            emit("cost", cost.write(name, ledger.rows(day, activity.totals)))
+    finally:
+        cost.close()
+    return counts

@@ -1,3 +1,0 @@
-from opslake.cli import main
-
-main()

@@ -1,0 +1,134 @@
+"""The main job (``opslake run``): materialise every asset through Dagster on the instance under OPSLAKE_HOME."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import dagster as dg
+
+from ingestion.contracts import DOMAINS
+from ingestion.landing import event_date_range, pending_files
+from opslake import dbt_project, lake, warehouse
+from opslake.settings import Settings
+from orchestration.definitions import build_definitions
+from orchestration.defs.quality.checks import CHECK_PREFIX, SUITE
+from orchestration.defs.transforms.assets import FULL_REFRESH
+from orchestration.lib import runs
+from orchestration.lib.partitions import partition_range_tags, run_window
+from privacy.silver import masking_fingerprint
+
+
+def bronze_window(settings: Settings, today: dt.date) -> tuple[str, str] | None:
+    """The daily partitions the waiting landing files touch, across all domains (None if nothing waits)."""
+    spans = [event_date_range(d, files) for d in DOMAINS if (files := pending_files(settings, d))]
+    return run_window(spans, today) if spans else None
+
+
+def inputs_fingerprint(settings: Settings) -> str:
+    """What everything downstream of bronze is built from: the bronze table versions, the dbt project, and the
+    masking policy and code (a policy edit rebuilds silver and the marts)."""
+    versions = {}
+    for domain in DOMAINS:
+        table = lake.open_table(settings.table_uri("bronze", domain))
+        versions[domain] = None if table is None else table.version()
+    code = {"dbt_project": dbt_project.fingerprint(), "masking": masking_fingerprint()}
+    return json.dumps({"bronze": versions, **code}, sort_keys=True)
+
+
+def materialize_all(
+    settings: Settings, on_stage=lambda stage: None, checks: bool = True
+) -> list[dg.ExecuteInProcessResult]:
+    """Run bronze for the waiting files' partitions, then every downstream asset; return the runs.
+
+    With no new files and no change to bronze, the dbt project or the masking since the last successful
+    build, nothing runs: a repeated ``opslake run`` is quick and changes nothing. When a blocking bronze check
+    fails (now, or in an earlier run and still on a fresh look), nothing downstream is built. ``checks=False``
+    runs the assets without their data-quality checks (to measure what the checks cost).
+    """
+    instance = runs.instance_at(settings.dagster_home)
+    job = runs.asset_job(build_definitions(settings))
+    bronze = [dg.AssetKey(["bronze", d]) for d in DOMAINS]
+    results = []
+    window = bronze_window(settings, dt.datetime.now(dt.UTC).date())
+    if window:
+        on_stage(f"bronze: ingesting landing files (event dates {window[0]} .. {window[1]})")
+        tags = partition_range_tags(*window)
+        results.append(_execute(job, instance, bronze, checks, tags, on_stage))
+    elif checks and (gates := runs.failed_blocking_checks(job, instance, bronze)):
+        on_stage("quality: re-checking bronze tables whose blocking checks failed before")
+        results.append(_execute(job, instance, [], checks, {}, on_stage, gates))
+    if results and not results[-1].success:
+        blocked = blocking_failures(results[-1])
+        on_stage(
+            _blocked_message(settings, blocked)
+            if blocked
+            else "bronze: the run failed; nothing downstream was built"
+        )
+        return results
+    fingerprint, last = inputs_fingerprint(settings), warehouse.last_build(settings)
+    if last == fingerprint:
+        on_stage("nothing new: the warehouse is up to date")
+        return results
+    downstream = runs.materializable_keys(job) - set(bronze)
+    remasked = last is not None and json.loads(last).get("masking") != json.loads(fingerprint)["masking"]
+    on_stage(
+        f"transforms: building {len(downstream)} downstream assets"
+        + (" (masking changed)" if remasked else "")
+    )
+    tags = {FULL_REFRESH: "true"} if remasked else {}
+    result = _execute(job, instance, downstream, checks, tags, on_stage)
+    results.append(result)
+    if result.success:
+        warehouse.record_build(settings, fingerprint)
+    if checks:
+        docs = _data_docs(settings, rebuild=False)  # the marts' checks rebuilt the index
+        on_stage(f"quality: results in lake/governance/quality_results; Data Docs: {docs}")
+    return results
+
+
+def _data_docs(settings: Settings, rebuild: bool = True):
+    from quality.validate import data_docs
+
+    return data_docs(settings, rebuild)
+
+
+def _execute(job, instance, assets, checks: bool, tags: dict, on_stage, only_checks_of=()):
+    """One run of ``assets`` with their checks (or the checks of ``only_checks_of`` alone, or no checks)."""
+    check_keys = runs.check_keys(
+        job, set(assets) | set(only_checks_of), lambda spec: checks or SUITE not in spec.metadata
+    )
+    result = runs.execute(job, instance, assets, check_keys, tags)
+    if checks:
+        evaluations = [e for e in result.get_asset_check_evaluations() if SUITE in e.metadata]
+        failed = [e for e in evaluations if not e.passed]
+        seconds = runs.step_seconds(instance, result.run_id, CHECK_PREFIX)
+        on_stage(
+            f"quality: {len(evaluations)} checks in {seconds:.1f} s, "
+            f"{sum(e.severity == dg.AssetCheckSeverity.ERROR for e in failed)} errors and "
+            f"{sum(e.severity == dg.AssetCheckSeverity.WARN for e in failed)} warnings failed"
+            + "".join(f"\n  {e.severity.value.lower()}: {_check_name(e)} - {e.description}" for e in failed)
+        )
+    return result
+
+
+def _check_name(evaluation) -> str:
+    return f"{evaluation.asset_key.to_user_string()} {evaluation.check_name}"
+
+
+def blocking_failures(result: dg.ExecuteInProcessResult) -> list[str]:
+    """The blocking checks that failed in a run (their assets' downstream assets must not be built)."""
+    return [
+        _check_name(e)
+        for e in result.get_asset_check_evaluations()
+        if e.blocking and not e.passed and e.severity == dg.AssetCheckSeverity.ERROR
+    ]
+
+
+def _blocked_message(settings: Settings, blocked: list[str]) -> str:
+    return (
+        f"quality: blocking checks failed: {', '.join(blocked)}. Silver and the marts were not built from this "
+        f"data. See the failures above, lake/governance/quality_results and the Data Docs ({_data_docs(settings)}); "
+        "repair the bronze table (restore its Delta version from before the bad write, or delete the bad rows) "
+        "and run `opslake run` again."
+    )
