@@ -1,9 +1,10 @@
 """The small tables Great Expectations validates, computed with Arrow, Delta log statistics and DuckDB.
 
-``rows`` holds only the columns a suite's expectations name (bronze: only the partitions of the run); ``schema``
-one row per column with its expected and observed type; ``stats`` one row of a lake table's statistics (newest
-event, rows of the latest day, and how many earlier weeks the volume band was computed from);
-``references`` one row per distinct referenced id and the id it matched, if any.
+``rows`` holds only the columns a suite's expectations name (bronze: only the partitions of the run; a mart:
+the columns its ranges name, every row counted for its volume); ``schema`` (lake tables) one row per column
+with its expected and observed type; ``stats`` one row of a lake table's statistics (newest event, rows of the
+latest day, and how many earlier weeks the volume band was computed from); ``references`` one row per distinct
+referenced id and the id it matched, if any.
 """
 
 from __future__ import annotations
@@ -151,34 +152,29 @@ def _read(settings: Settings, domain: str, columns: list[str]) -> pa.Table:
 
 
 def mart_frames(settings: Settings, suite: Suite, history: list[int]) -> Frames | None:
-    """Frames of a mart in the warehouse (None when the warehouse or the mart does not exist)."""
+    """The rows of a mart in the warehouse, only the columns its ranges name (None when there is no mart yet).
+
+    No schema frame: dbt's enforced contract guarantees a mart's columns and types.
+    """
     if not settings.warehouse.exists():
         return None
     schema, name = suite.asset
     with duckdb.connect(str(settings.warehouse), read_only=True) as con:
-        info = con.execute(
-            "select column_name, data_type from information_schema.columns "
-            "where table_schema = ? and table_name = ? order by ordinal_position",
-            [schema, name],
-        ).fetchall()
-        if not info:
+        observed = {
+            c
+            for (c,) in con.execute(
+                "select column_name from information_schema.columns "
+                "where table_schema = ? and table_name = ?",
+                [schema, name],
+            ).fetchall()
+        }
+        if not observed:
             return None
-        observed = {c: _duckdb_type(con, t) for c, t in info}
-        expected = {c: _duckdb_type(con, t) for c, t in suite.expected_types.items()}
-        plain = [c for c in suite.columns("rows") if c not in suite.computed]
-        selected = [f'"{c}"' if c in observed else f'null as "{c}"' for c in plain]
-        selected += [f'({expr}) as "{alias}"' for alias, expr in suite.computed.items()]
+        selected = [f'"{c}"' if c in observed else f'null as "{c}"' for c in suite.columns("rows")]
         rows = con.sql(
             f'select {", ".join(selected) or "1 as one"} from "{schema}"."{name}"'
         ).to_arrow_table()
     band = volume_band(history) or (0, None)  # too little history: any count passes
-    frames = {"rows": rows, "schema": schema_frame(expected, observed)}
-    return Frames(frames, {"rows_min": band[0], "rows_max": band[1]}, {"rows_validated": rows.num_rows})
-
-
-def _duckdb_type(con: duckdb.DuckDBPyConnection, data_type: str) -> str:
-    """DuckDB's canonical name of a type (``text`` and ``varchar`` are both VARCHAR); unknown names stay."""
-    try:
-        return con.execute(f"select typeof(cast(null as {data_type}))").fetchall()[0][0]
-    except duckdb.Error:
-        return data_type
+    return Frames(
+        {"rows": rows}, {"rows_min": band[0], "rows_max": band[1]}, {"rows_validated": rows.num_rows}
+    )

@@ -227,7 +227,7 @@ def _gx_expectation(e: Expectation, position: int):
     kwargs: dict[str, Any] = dict(e.kwargs)
     if e.when:
         column, op, value = e.when
-        conditions = {"in": lambda c: c.is_in(value), ">=": lambda c: c >= value, "==": lambda c: c == value}
+        conditions = {"in": lambda c: c.is_in(value), ">=": lambda c: c >= value}
         kwargs["row_condition"] = conditions[op](Column(column))
     return getattr(gxe, e.type)(**kwargs, meta={"check": e.check, "position": position})
 

@@ -3,6 +3,11 @@
 Plain data, no Great Expectations import: an expectation names a GE expectation class with its arguments, the
 frame it is evaluated on (``rows``: the table's rows; ``schema``: one row per column; ``stats``: one row of a
 lake table's statistics; ``references``: one row per referenced id) and the check it belongs to.
+
+Bronze and silver suites check everything their contract states. A mart suite checks only what dbt does
+not: the ranges of numeric columns and the row count against earlier runs. A mart's types, not-null columns,
+accepted values and grain are dbt's (its enforced contract and its tests, which dagster-dbt runs as asset
+checks of their own), so each rule is checked, and each failure shown, once.
 """
 
 from __future__ import annotations
@@ -56,7 +61,7 @@ class Expectation:
     frame: str
     type: str  # a class of great_expectations.expectations
     kwargs: Mapping[str, Any]
-    when: tuple[str, str, Any] | None = None  # row condition (column, "in", ">=" or "==", value)
+    when: tuple[str, str, Any] | None = None  # row condition (column, "in" or ">=", value)
 
     @property
     def column(self) -> str | None:
@@ -69,8 +74,7 @@ class Suite:
 
     asset: tuple[str, str]
     expectations: tuple[Expectation, ...]
-    expected_types: Mapping[str, str]  # column -> Arrow type name (lake) or dbt data_type (marts)
-    computed: Mapping[str, str] = field(default_factory=dict)  # rows-frame column -> SQL expression (marts)
+    expected_types: Mapping[str, str] = field(default_factory=dict)  # column -> Arrow type name (lake tables)
 
     @property
     def name(self) -> str:
@@ -118,6 +122,9 @@ SCHEMA_EXPECTATIONS = (
     ),
 )
 
+
+# The only column meta a mart suite reads (`meta: {quality: {min: ..., max: ...}}`, `min: null` opts out).
+MART_COLUMN_META = ("min", "max")
 
 ROWS_BAND = {"min_value": {"$PARAMETER": "rows_min"}, "max_value": {"$PARAMETER": "rows_max"}}
 
@@ -210,91 +217,43 @@ def arrow_type_name(type) -> str:
 
 
 def mart_suites(manifest: Mapping[str, Any], schema: str = "marts") -> list[Suite]:
-    """One suite per dbt model in ``schema``, from the manifest's columns, contracts, tests and meta."""
-    nodes = manifest["nodes"].values()
-    tests: dict[str, list[dict]] = {}
-    for n in nodes:
-        if n["resource_type"] == "test" and n.get("attached_node") and n.get("test_metadata"):
-            tests.setdefault(n["attached_node"], []).append(n)
-    models = [n for n in nodes if n["resource_type"] == "model" and n["config"].get("schema") == schema]
-    return sorted(
-        (mart_suite(n, tests.get(n["unique_id"], []), schema) for n in models), key=lambda s: s.name
-    )
-
-
-def mart_suite(node: Mapping[str, Any], tests: list[Mapping[str, Any]], schema: str = "marts") -> Suite:
-    """The suite of one mart: declared types, not-null and accepted values, ranges, the grain, volume.
-
-    A dbt test on an expression (``column_name: "a || '|' || b"``, or ``"x between 0 and 1"`` with accepted
-    value true) is validated on that expression, and a test's ``where`` config becomes a row condition: both
-    are computed by DuckDB into columns of their own.
-    """
-    columns = node["columns"]
-    meta = {c: (col.get("meta") or {}).get("quality") or {} for c, col in columns.items()}
-    computed: dict[str, str] = {}
-
-    def column_of(expression: str, prefix: str = "expression") -> str:
-        if expression in columns:
-            return expression
-        alias = next((a for a, e in computed.items() if e == expression), f"{prefix}_{len(computed) + 1}")
-        computed[alias] = expression
-        return alias
-
-    # (column or columns, row condition) -> accepted values, for each kind of test
-    not_null: dict[tuple, None] = {}
-    accepted: dict[tuple, list] = {}
-    grains: dict[tuple, None] = {}
-    for t in tests:
-        name, kwargs = t["test_metadata"]["name"], t["test_metadata"].get("kwargs") or {}
-        if not kwargs.get("column_name"):
-            continue
-        where = (t.get("config") or {}).get("where")
-        when = (column_of(f"case when ({where}) then 1 else 0 end", "where"), "==", 1) if where else None
-        column = column_of(kwargs["column_name"])
-        if name == "not_null":
-            not_null[(column, when)] = None
-        elif name == "accepted_values":
-            values = kwargs.get("values") or (kwargs.get("arguments") or {}).get("values") or []
-            accepted[(column, when)] = list(values)
-        elif name == "unique":
-            grains[((column,), when)] = None
-    for c, col in columns.items():
-        for constraint in col.get("constraints") or []:
-            if constraint["type"] in ("not_null", "primary_key"):
-                not_null[(c, None)] = None
-            if constraint["type"] in ("unique", "primary_key"):
-                grains[((c,), None)] = None
-        if meta[c].get("not_null"):
-            not_null[(c, None)] = None
-        if "accepted_values" in meta[c]:
-            accepted[(c, None)] = list(meta[c]["accepted_values"])
-    for constraint in node.get("constraints") or []:
-        if constraint["type"] in ("unique", "primary_key") and constraint.get("columns"):
-            grains[(tuple(constraint["columns"]), None)] = None
-    model_meta = (node["config"].get("meta") or {}).get("quality") or {}
-    if model_meta.get("grain"):
-        grains[(tuple(model_meta["grain"]), None)] = None
-
-    rows = [_expect("nullability", "rows", "ExpectColumnValuesToNotBeNull", w, column=c) for c, w in not_null]
-    rows += [
-        _expect("accepted_values", "rows", "ExpectColumnValuesToBeInSet", w, column=c, value_set=v)
-        for (c, w), v in accepted.items()
+    """One suite per dbt model in ``schema``: the ranges and the volume of each mart (dbt tests the rest)."""
+    models = [
+        n
+        for n in manifest["nodes"].values()
+        if n["resource_type"] == "model" and n["config"].get("schema") == schema
     ]
-    for c, col in columns.items():
-        bounds = _bounds(c, col.get("data_type"), meta[c])
+    return sorted((mart_suite(n, schema) for n in models), key=lambda s: s.name)
+
+
+def mart_suite(node: Mapping[str, Any], schema: str = "marts") -> Suite:
+    """The suite of one mart: the ranges of its numeric columns and its row count against earlier counts.
+
+    Only what dbt does not check. dbt's tests of the model (``not_null``, ``unique``, ``accepted_values``,
+    ``relationships``) are Dagster asset checks of their own (dagster-dbt), and its enforced contract
+    guarantees the declared columns, types and constraints: none of them is checked again here.
+    """
+    name = node.get("alias") or node["name"]
+    model_meta = (node["config"].get("meta") or {}).get("quality") or {}
+    if model_meta:
+        raise ValueError(
+            f"{name}: model meta `quality: {model_meta}` is not checked by the mart suites; "
+            "declare the grain as a dbt `unique` test (on an expression such as `a || '|' || b`)"
+        )
+    rows = []
+    for c, col in node["columns"].items():
+        meta = (col.get("meta") or {}).get("quality") or {}
+        unknown = set(meta) - set(MART_COLUMN_META)
+        if unknown:
+            raise ValueError(
+                f"{name}.{c}: `meta: {{quality: ...}}` takes only {list(MART_COLUMN_META)}, not "
+                f"{sorted(unknown)}; declare not-null or accepted values as dbt tests"
+            )
+        bounds = _bounds(c, col.get("data_type"), meta)
         if bounds:
             rows.append(_expect("range", "rows", "ExpectColumnValuesToBeBetween", column=c, **bounds))
-    for grain, w in grains:
-        if len(grain) == 1:
-            rows.append(_expect("uniqueness", "rows", "ExpectColumnValuesToBeUnique", w, column=grain[0]))
-        else:
-            rows.append(
-                _expect("uniqueness", "rows", "ExpectCompoundColumnsToBeUnique", w, column_list=list(grain))
-            )
-    types = {c: col["data_type"] for c, col in columns.items() if col.get("data_type")}
-    name = node.get("alias") or node["name"]
     volume = _expect("volume", "rows", "ExpectTableRowCountToBeBetween", **ROWS_BAND)  # band: earlier counts
-    return Suite((schema, name), (*SCHEMA_EXPECTATIONS, *rows, volume), types, computed)
+    return Suite((schema, name), (*rows, volume))
 
 
 def _bounds(column: str, data_type: str | None, meta: Mapping[str, Any]) -> dict[str, float]:

@@ -98,7 +98,7 @@ def check_marts(
     run_id: str,
     now: dt.datetime | None = None,
 ) -> list[SuiteReport]:
-    """Validate the named marts of the dbt manifest in the warehouse; record them in one append."""
+    """Validate the named marts of the dbt manifest in the warehouse (ranges, volume); record them at once."""
     now = now or dt.datetime.now(dt.UTC)
     suites = [s for s in mart_suites(manifest) if s.asset[1] in names]
     runs = thresholds()["volume"]["runs"]

@@ -3,31 +3,36 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
-from pathlib import Path
 
 from cli.docs.contracts import render
 from ingestion.contracts import CONTRACTS
+from opslake.settings import PROJECT_ROOT, Settings
 from tests.fixtures.records import BROKEN_AUDIT, audit, write_jsonl
 
-REPO = Path(__file__).resolve().parents[2]
-OPSLAKE = [sys.executable, "-m", "opslake"]
+
+def opslake(settings: Settings | None, *args: str, check: bool = False) -> subprocess.CompletedProcess[str]:
+    """The `opslake` command as a user runs it, on the test's home (the environment is its only input)."""
+    env = {**os.environ, **(settings.env() if settings else {})}
+    command = [sys.executable, "-m", "cli", *args]
+    return subprocess.run(command, capture_output=True, text=True, check=check, env=env)
 
 
 def test_docs_contracts_md_is_generated_from_the_code():
-    text = (REPO / "docs" / "contracts.md").read_text()
+    text = (PROJECT_ROOT / "docs" / "contracts.md").read_text()
     assert text == render(), "docs/contracts.md is stale: run `uv run opslake contracts`"
     for contract in CONTRACTS.values():
         for field in contract.fields:
             assert f"| `{field.name}` |" in text
 
 
-def test_docs_metrics_md_is_generated_from_the_marts_yaml():
+def test_docs_metrics_md_is_generated_from_the_marts_yaml(parsed_dbt):
     from cli.docs.metrics import render as render_metrics
 
-    text = (REPO / "docs" / "metrics.md").read_text()
-    assert text == render_metrics(REPO / "target" / "manifest.json"), (
+    text = (PROJECT_ROOT / "docs" / "metrics.md").read_text()
+    assert text == render_metrics(parsed_dbt / "manifest.json"), (
         "docs/metrics.md is stale: run `opslake metrics`"
     )
     assert "## dora_metrics_monthly" in text and "| `change_failure_rate` |" in text
@@ -36,9 +41,7 @@ def test_docs_metrics_md_is_generated_from_the_marts_yaml():
 def test_ingest_json_prints_the_accounting(settings, tmp_path):
     lines = [audit(i) for i in range(10)] + [audit(3)] + [x for x, _ in BROKEN_AUDIT]
     path = write_jsonl(tmp_path / "a.jsonl", lines)
-    out = subprocess.run(
-        [*OPSLAKE, "ingest", "audit", str(path), "--json"], capture_output=True, text=True, check=True
-    )
+    out = opslake(settings, "ingest", "audit", str(path), "--json", check=True)
     report = json.loads(out.stdout)
     assert report["read"] == len(lines)
     assert (report["accepted"], report["duplicates"], report["quarantined"]) == (10, 1, len(BROKEN_AUDIT))
@@ -47,32 +50,25 @@ def test_ingest_json_prints_the_accounting(settings, tmp_path):
 
 
 def test_ingest_explains_what_to_do_on_bad_arguments(settings, tmp_path):
-    out = subprocess.run(
-        [*OPSLAKE, "ingest", "sales", str(tmp_path / "x.jsonl")], capture_output=True, text=True
-    )
+    out = opslake(settings, "ingest", "sales", str(tmp_path / "x.jsonl"))
     assert out.returncode == 2
     assert "unknown domain 'sales'" in out.stderr and "next:" in out.stderr
     bad = tmp_path / "a.xml"
     bad.write_text("<a/>")
-    out = subprocess.run([*OPSLAKE, "ingest", "audit", str(bad)], capture_output=True, text=True)
+    out = opslake(settings, "ingest", "audit", str(bad))
     assert out.returncode == 2 and "unsupported file type" in out.stderr
 
 
 def test_every_subcommand_has_help():
     for command in ("generate", "ingest", "run", "contracts", "metrics", "sql", "erase", "lineage", "bench"):
-        out = subprocess.run([*OPSLAKE, command, "--help"], capture_output=True, text=True, check=True)
+        out = opslake(None, command, "--help", check=True)
         assert "Usage:" in out.stdout
 
 
 def test_erase_prints_a_receipt_and_removes_the_subject(settings, tmp_path):
     path = write_jsonl(tmp_path / "a.jsonl", [audit(1, actor_email="jane.doe@acme.example"), audit(2)])
-    subprocess.run([*OPSLAKE, "ingest", "audit", str(path)], check=True, capture_output=True)
-    out = subprocess.run(
-        [*OPSLAKE, "erase", "--subject", "jane.doe@acme.example", "--json"],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
+    opslake(settings, "ingest", "audit", str(path), check=True)
+    out = opslake(settings, "erase", "--subject", "jane.doe@acme.example", "--json", check=True)
     receipt = json.loads(out.stdout)
     assert receipt["rows_deleted"] == 1 and len(receipt["subject_key"]) == 24
     assert "jane.doe" not in out.stdout  # the receipt is pseudonymous

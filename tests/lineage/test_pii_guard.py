@@ -7,7 +7,7 @@ import pytest
 from dagster_dbt import DbtCliResource
 
 from lineage.pii import PiiLeak, check, find_violations, personal_columns
-from opslake.settings import Settings
+from opslake.dbt_project import DBT_EXECUTABLE
 from orchestration.lib.resources import LakeResource
 
 
@@ -60,18 +60,17 @@ def test_a_mart_whose_lineage_cannot_be_resolved_fails_closed(leaking_project):
     assert any("marts.unparseable_logins" in w for w in leaking_project.graph.warnings)
 
 
-def test_the_dbt_step_fails_before_building_anything(leaking_project, monkeypatch):
-    import orchestration.defs.transforms.assets as transforms
+def test_the_dbt_step_fails_before_building_anything(leaking_project, settings):
+    """The guard checks the project the dbt resource is about to build: here, the leaking copy."""
+    from orchestration.defs.transforms.assets import dbt_models
 
-    monkeypatch.setattr(
-        transforms, "DBT_PROJECT", type("Leaking", (), {"project_dir": leaking_project.project})
-    )
-    home = leaking_project.settings.home
     result = dg.materialize(
-        [transforms.dbt_models],
+        [dbt_models(settings)],
         resources={
-            "dbt": DbtCliResource(project_dir=str(leaking_project.project)),
-            "lake": LakeResource.of(Settings.at(home)),
+            "dbt": DbtCliResource(
+                project_dir=str(leaking_project.project), dbt_executable=str(DBT_EXECUTABLE)
+            ),
+            "lake": LakeResource.of(settings),
         },
         raise_on_error=False,
     )

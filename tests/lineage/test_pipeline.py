@@ -62,12 +62,11 @@ def test_every_step_and_model_has_a_start_then_a_complete(built_lake):
 
 
 def test_opslake_lineage_answers_impact_questions(built_lake):
-    env = {**os.environ, "OPSLAKE_HOME": str(built_lake.settings.home)}
-    env.pop("OPSLAKE_LAKE_ROOT", None)
+    env = {**os.environ, **built_lake.settings.env()}
 
     def lineage(*args: str) -> dict:
         out = subprocess.run(
-            [sys.executable, "-m", "opslake", "lineage", *args, "--json"],
+            [sys.executable, "-m", "cli", "lineage", *args, "--json"],
             env=env,
             capture_output=True,
             text=True,
@@ -87,7 +86,7 @@ def test_opslake_lineage_answers_impact_questions(built_lake):
     assert all(s.split(".")[0] in ("landing", "bronze") for s in up["sources"])
     assert {r["target"] for r in up["upstream"] if r["depth"] == 1} == {f"{mart}.{column}"}
     out = subprocess.run(
-        [sys.executable, "-m", "opslake", "lineage", "marts.no_such.column"],
+        [sys.executable, "-m", "cli", "lineage", "marts.no_such.column"],
         env=env,
         capture_output=True,
         text=True,

@@ -5,6 +5,7 @@ run per model.
 """
 
 import time
+from pathlib import Path
 
 import dagster as dg
 from dagster_dbt import DbtCliResource, dbt_assets
@@ -35,11 +36,12 @@ def dbt_models(settings: Settings) -> dg.AssetsDefinition:
 
 
 def build_warehouse(context: dg.AssetExecutionContext, dbt: DbtCliResource, settings: Settings):
-    """Guard, load, build: prove no personal column reaches analysts unmasked (else nothing is touched), bring
-    the warehouse's silver copies up to date, then ``dbt build`` the selected models and their tests."""
+    """Guard, load, build: prove that no personal column of the project ``dbt`` builds reaches analysts
+    unmasked (else nothing is touched), bring the warehouse's silver copies up to date, then ``dbt build`` the
+    selected models and their tests."""
     started = time.monotonic()
     try:
-        graph = checked_graph(settings)
+        graph = checked_graph(settings, Path(dbt.project_dir))
     except PiiLeak as leak:
         raise dg.Failure(description=str(leak)) from leak
     context.log.info(
