@@ -27,7 +27,7 @@ def build_graph(
 ) -> LineageGraph:
     """Lineage of every step: ingestion, masking, every dbt model and exposure, the gold copies."""
     classes = column_classes(settings) if classes is None else classes
-    manifest = compile_project(project_dir, settings.lineage_dir, settings.lake_root)
+    manifest = compile_project(project_dir, settings.lineage_dir)
     dbt = dbt_lineage(manifest, lambda table: _lake_columns(settings, table, classes))
     marts = {t.split(".", 1)[1]: cols for t, cols in dbt.columns.items() if t.startswith(f"{MARTS_SCHEMA}.")}
     edges = [e for c in CONTRACTS.values() for e in ingestion_edges(c)]

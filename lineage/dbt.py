@@ -1,8 +1,8 @@
 """Column lineage of the dbt project, from a compiled manifest: every model's SQL resolved with sqlglot.
 
 Tables are named as the warehouse (and the lake) names them: a model ``<schema>.<alias>``, a seed
-``seeds.<name>``, a source ``<layer>.<table>`` when it reads ``lake/<layer>/<table>`` (so source ``silver``
-*is* the silver table), else ``<source>.<table>``. Exposures become ``<type>.<name>`` (``dashboard.ops``)
+``seeds.<name>``, a source ``<source>.<table>`` (sources are named after the lake layer the warehouse copies
+them from, so source ``silver`` *is* the silver table). Exposures become ``<type>.<name>`` (``dashboard.ops``)
 and consume every column of the models they depend on, or the ones their ``meta.columns`` lists.
 Models are resolved in dependency order, so each one's columns expand the ``select *`` of the next.
 """
@@ -16,7 +16,6 @@ from pathlib import Path
 
 from lineage.graph import ALL, CONSTANT, UNKNOWN, Edge
 from lineage.sql import ColumnSource, QueryLineage, SqlLineageError, query_lineage
-from opslake.tables import LAYERS
 
 SQL_NODES = ("model", "snapshot")
 ColumnsOf = Callable[[str], list[str] | None]  # a source table's columns (None: unknown)
@@ -34,9 +33,6 @@ def table_name(props: dict) -> str:
     """The name of a manifest node, source or exposure in the lineage graph."""
     kind = props["resource_type"]
     if kind == "source":
-        path = str(props.get("meta", {}).get("delta_table_path") or "").rstrip("/").split("/")
-        if len(path) >= 2 and path[-2] in LAYERS:
-            return f"{path[-2]}.{path[-1]}"
         return f"{props['source_name']}.{props['identifier']}"
     if kind == "exposure":
         return f"{props['type']}.{props['name']}"

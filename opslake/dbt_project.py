@@ -64,7 +64,6 @@ def write_profile(settings: Settings) -> Path:
         "path": str(settings.warehouse),
         "threads": 2,
         "settings": {"TimeZone": "UTC"},  # dates and truncations of timestamptz are taken in UTC
-        "plugins": [{"module": "delta", "config": {"lake_root": settings.lake_root}}],
     }
     text = yaml.safe_dump({PROFILE: {"target": "warehouse", "outputs": {"warehouse": output}}})
     settings.dbt_dir.mkdir(parents=True, exist_ok=True)

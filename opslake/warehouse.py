@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
 import duckdb
@@ -13,9 +13,12 @@ from deltalake import DeltaTable, write_deltalake
 from opslake import lake
 from opslake.dbt_project import MARTS_SCHEMA
 from opslake.settings import Settings
+from opslake.tables import DOMAINS, ERASURE_LOG, LakeTable
 
-SILVER_SCHEMA = "silver"
-_LOADS = f"{SILVER_SCHEMA}._loads"  # the silver Delta version each warehouse copy was last loaded at
+# The lake tables dbt reads (its sources), each copied into the warehouse schema named after its layer.
+SOURCES = (*(LakeTable("silver", d) for d in DOMAINS), LakeTable("governance", ERASURE_LOG))
+LOADS = "main.lake_loads"  # the Delta version each warehouse copy was last loaded at
+MARK = "_ingested_at"  # the high-water mark of tables that only grow
 
 
 class WarehouseUnavailable(RuntimeError):
@@ -48,42 +51,49 @@ def read_only(settings: Settings, analyst: bool = False) -> Iterator[duckdb.Duck
         con.close()
 
 
-def load_silver(settings: Settings, tables: list[str]) -> dict[str, int]:
-    """Bring the warehouse copies ``silver.<table>`` up to date with the lake; return rows loaded per table.
+def load_sources(settings: Settings, tables: Iterable[LakeTable] = SOURCES) -> dict[str, int]:
+    """Bring the warehouse copies ``<layer>.<table>`` up to date with the lake; return rows loaded per table.
 
-    Silver only grows between builds (rows are appended past a high-water mark of ``_ingested_at``), so a new
-    day of data costs a day's rows here. When silver was changed otherwise since the last load (an erasure or
-    retention delete, a new column), the copy is rebuilt whole. The dbt sources read these copies.
+    The one way lake data reaches dbt: its sources read these copies. Silver only grows between builds (rows
+    are appended past a high-water mark of ``_ingested_at``), so a new day of data costs a day's rows here.
+    When a table was changed otherwise since the last load (an erasure, a retention delete, a new column, a
+    silver rebuilt with a new masking), or has no high-water mark, the copy is replaced whole.
     """
     loaded = {}
     with duckdb.connect(str(settings.warehouse)) as con:
-        con.execute(f"create schema if not exists {SILVER_SCHEMA}")
-        con.execute(f"create table if not exists {_LOADS} (table_name varchar primary key, version bigint)")
+        con.execute(f"create table if not exists {LOADS} (table_name varchar primary key, version bigint)")
         for table in tables:
-            delta = lake.open_table(settings.table_uri("silver", table))
+            delta = lake.open_table(settings.table_uri(table.layer, table.name))
             if delta is not None:
-                loaded[table] = _load_one(con, table, delta)
+                con.execute(f"create schema if not exists {table.layer}")
+                loaded[f"{table.layer}.{table.name}"] = _load_one(con, table, delta)
     return loaded
 
 
-def _load_one(con: duckdb.DuckDBPyConnection, table: str, delta: DeltaTable) -> int:
-    name = f"{SILVER_SCHEMA}.{table}"
-    last = con.execute(f"select version from {_LOADS} where table_name = ?", [table]).fetchall()
+def forget_loads(settings: Settings) -> None:
+    """Make the next ``load_sources`` copy every table whole (a full rebuild starts from here)."""
+    with duckdb.connect(str(settings.warehouse)) as con:
+        con.execute(f"drop table if exists {LOADS}")
+
+
+def _load_one(con: duckdb.DuckDBPyConnection, table: LakeTable, delta: DeltaTable) -> int:
+    name, key = f"{table.layer}.{table.name}", f"{table.layer}.{table.name}"
+    last = con.execute(f"select version from {LOADS} where table_name = ?", [key]).fetchall()
     columns = [
         r[0]
         for r in con.execute(
-            f"select column_name from duckdb_columns() where schema_name = "
-            f"'{SILVER_SCHEMA}' and table_name = ?",
-            [table],
+            "select column_name from duckdb_columns() where schema_name = ? and table_name = ?",
+            [table.layer, table.name],
         ).fetchall()
     ]
     if columns and last and last[0][0] == delta.version():
         return 0
     data = delta.to_pyarrow_dataset()
+    appendable = MARK in data.schema.names and set(data.schema.names) == set(columns)
     con.execute("begin")
-    if columns and last and _appended_only(delta, last[0][0]) and set(data.schema.names) == set(columns):
-        mark = con.execute(f"select max(_ingested_at) from {name}").fetchall()[0][0]
-        new = data.to_table(filter=ds.field("_ingested_at") > mark) if mark else data.to_table()
+    if appendable and last and _appended_only(delta, last[0][0]):
+        mark = con.execute(f"select max({MARK}) from {name}").fetchall()[0][0]
+        new = data.to_table(filter=ds.field(MARK) > mark) if mark else data.to_table()
         con.register("new_rows", new)
         con.execute(f"insert into {name} by name select * from new_rows")
         rows = new.num_rows
@@ -92,7 +102,7 @@ def _load_one(con: duckdb.DuckDBPyConnection, table: str, delta: DeltaTable) -> 
         con.execute(f"create or replace table {name} as select * from new_rows")
         rows = con.execute(f"select count(*) from {name}").fetchall()[0][0]
     con.unregister("new_rows")
-    con.execute(f"insert or replace into {_LOADS} values (?, ?)", [table, delta.version()])
+    con.execute(f"insert or replace into {LOADS} values (?, ?)", [key, delta.version()])
     con.execute("commit")
     return rows
 

@@ -16,12 +16,10 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-import duckdb
-
 from ingestion.contracts import DOMAINS
 from opslake import dbt_project
 from opslake.settings import Settings
-from opslake.warehouse import SILVER_SCHEMA, load_silver
+from opslake.warehouse import forget_loads, load_sources
 
 
 @dataclass
@@ -45,9 +43,8 @@ def _build(settings: Settings, target: Path, full: bool) -> tuple[float, dict[st
     """Load silver and run dbt; return wall seconds, per-model execution seconds and materializations."""
     started = time.perf_counter()
     if full:
-        with duckdb.connect(str(settings.warehouse)) as con:
-            con.execute(f"delete from {SILVER_SCHEMA}._loads")  # forgets the loads: every copy is reloaded
-    load_silver(settings, list(DOMAINS))
+        forget_loads(settings)  # every copy is reloaded whole
+    load_sources(settings)
     dbt_project.run(settings, ["run", "--full-refresh"] if full else ["run"], target)
     seconds = time.perf_counter() - started
     results = json.loads((target / "run_results.json").read_text())["results"]

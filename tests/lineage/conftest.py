@@ -18,11 +18,9 @@ REPO = Path(__file__).resolve().parents[2]
 BRONZE_SOURCE = """
 sources:
   - name: bronze
-    meta: {plugin: delta, materialization: table}
+    schema: bronze
     tables:
       - name: audit
-        meta:
-          delta_table_path: "{{ target.plugins[0].config.lake_root }}/bronze/audit"
 """
 LEAK = "select tenant_id, actor_email, occurred_at from {{ source('bronze', 'audit') }}\n"
 EXPOSURES = """

@@ -1,4 +1,4 @@
-"""Loading silver into the warehouse: appended rows only while silver only grows, a full copy otherwise."""
+"""Loading lake tables into the warehouse: appended rows only while a table only grows, a full copy otherwise."""
 
 from __future__ import annotations
 
@@ -9,9 +9,11 @@ import pyarrow as pa
 from deltalake import DeltaTable
 
 from opslake import lake
-from opslake.warehouse import load_silver
+from opslake.tables import LakeTable
+from opslake.warehouse import load_sources
 
 T0 = dt.datetime(2026, 9, 14, 8, 0, tzinfo=dt.UTC)
+USAGE = LakeTable("silver", "usage")
 
 
 def _rows(ids: range, ingested: dt.datetime) -> pa.Table:
@@ -32,24 +34,37 @@ def _copy(settings) -> list[str]:
 def test_appends_only_new_rows_then_reloads_after_a_delete(settings):
     uri = settings.table_uri("silver", "usage")
     lake.append(uri, _rows(range(0, 3), T0), partition_by=["event_date"])
-    assert load_silver(settings, ["usage", "audit"]) == {"usage": 3}  # a table not in the lake is skipped
-    assert load_silver(settings, ["usage"]) == {"usage": 0}  # same version: nothing to do
+    assert load_sources(settings, [USAGE, LakeTable("silver", "audit")]) == {
+        "silver.usage": 3
+    }  # a table not in the lake is skipped
+    assert load_sources(settings, [USAGE]) == {"silver.usage": 0}  # same version: nothing to do
     lake.append(uri, _rows(range(3, 5), T0 + dt.timedelta(hours=1)), partition_by=["event_date"])
-    assert load_silver(settings, ["usage"]) == {"usage": 2}  # appended rows only
+    assert load_sources(settings, [USAGE]) == {"silver.usage": 2}  # appended rows only
     assert _copy(settings) == [f"e-{i}" for i in range(5)]
 
     DeltaTable(uri).delete("event_id = 'e-1'")  # an erasure: the copy must lose the row too
-    assert load_silver(settings, ["usage"]) == {"usage": 4}
+    assert load_sources(settings, [USAGE]) == {"silver.usage": 4}
     assert _copy(settings) == ["e-0", "e-2", "e-3", "e-4"]
 
 
 def test_a_new_silver_column_rebuilds_the_copy(settings):
     uri = settings.table_uri("silver", "usage")
     lake.append(uri, _rows(range(0, 2), T0), partition_by=["event_date"])
-    load_silver(settings, ["usage"])
+    load_sources(settings, [USAGE])
     wider = _rows(range(2, 3), T0 + dt.timedelta(hours=1)).append_column("region", pa.array(["eu-west-1"]))
     lake.append(uri, wider, partition_by=["event_date"], evolve=True)
-    assert load_silver(settings, ["usage"]) == {"usage": 3}
+    assert load_sources(settings, [USAGE]) == {"silver.usage": 3}
     with duckdb.connect(str(settings.warehouse), read_only=True) as con:
         regions = con.execute("select region from silver.usage order by event_id").fetchall()
     assert regions == [(None,), (None,), ("eu-west-1",)]
+
+
+def test_a_table_without_a_high_water_mark_is_copied_whole_when_it_changes(settings):
+    uri = settings.table_uri("governance", "erasure_log")
+    log = LakeTable("governance", "erasure_log")
+    lake.append(uri, pa.table({"subject_key": ["a", "b"]}))
+    assert load_sources(settings, [log]) == {"governance.erasure_log": 2}
+    lake.append(uri, pa.table({"subject_key": ["c"]}))
+    assert load_sources(settings, [log]) == {"governance.erasure_log": 3}
+    with duckdb.connect(str(settings.warehouse), read_only=True) as con:
+        assert con.execute("select count(*) from governance.erasure_log").fetchone()[0] == 3

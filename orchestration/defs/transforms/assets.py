@@ -10,14 +10,13 @@ from pathlib import Path
 import dagster as dg
 from dagster_dbt import DbtCliResource, dbt_assets
 
-from ingestion.contracts import DOMAINS
 from lineage.build import checked_graph
 from lineage.graph import ALL, LineageGraph
 from lineage.openlineage import emit_dbt_results
 from lineage.pii import PiiLeak
 from opslake import dbt_project
 from opslake.settings import Settings
-from opslake.warehouse import load_silver
+from opslake.warehouse import load_sources
 from orchestration.lib.dbt import OpslakeTranslator, dagster_dbt_project
 from orchestration.lib.openlineage import emitter
 from orchestration.lib.resources import LakeResource
@@ -37,7 +36,7 @@ def dbt_models(settings: Settings) -> dg.AssetsDefinition:
 
 def build_warehouse(context: dg.AssetExecutionContext, dbt: DbtCliResource, settings: Settings):
     """Guard, load, build: prove that no personal column of the project ``dbt`` builds reaches analysts
-    unmasked (else nothing is touched), bring the warehouse's silver copies up to date, then ``dbt build`` the
+    unmasked (else nothing is touched), bring the warehouse's copies of the lake up to date, then ``dbt build`` the
     selected models and their tests."""
     started = time.monotonic()
     try:
@@ -47,8 +46,8 @@ def build_warehouse(context: dg.AssetExecutionContext, dbt: DbtCliResource, sett
     context.log.info(
         f"PII guard passed: {len(graph.edges)} lineage edges in {time.monotonic() - started:.1f} s"
     )
-    loaded = load_silver(settings, list(DOMAINS))
-    context.log.info(f"silver rows loaded into the warehouse: {loaded}")
+    loaded = load_sources(settings)
+    context.log.info(f"lake rows loaded into the warehouse: {loaded}")
     args = ["build", "--full-refresh"] if context.run.tags.get(FULL_REFRESH) == "true" else ["build"]
     invocation = dbt.cli(args, context=context, target_path=dbt_project.fresh_build_dir(settings))
     try:

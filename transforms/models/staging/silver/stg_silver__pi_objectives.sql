@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ ref('base_silver__delivery_records') }}
+    select * from {{ source('silver', 'delivery') }}
     where record_type = 'pi_objective'
 
 ),

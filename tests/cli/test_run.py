@@ -1,0 +1,88 @@
+"""`opslake run` end to end on a small generated data set, with OPSLAKE_LAKE_ROOT pointing outside the home:
+every record lands once, the warehouse holds no raw email, a second run does nothing, and run, erase and
+retention all write the lake under the lake root, nothing under the home."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import duckdb
+import pyarrow.compute as pc
+from typer.testing import CliRunner
+
+from cli.app import app
+from demo import generate
+from opslake import lake
+from opslake.settings import Settings
+from opslake.tables import (
+    DOMAINS,
+    ERASURE_LOG,
+    INGEST_LOG,
+    LINEAGE_EDGES,
+    PRIVILEGED_OPERATIONS,
+    QUALITY_RESULTS,
+)
+from orchestration.definitions import build_definitions
+
+
+def _landing_line_counts(landing: Path) -> dict[str, int]:
+    counts = {}
+    for domain in DOMAINS:
+        files = sorted((landing / domain).glob("*"))
+        if domain == "cost":
+            counts[domain] = sum(len(f.read_text().splitlines()) - 1 for f in files)
+        else:
+            counts[domain] = sum(len(f.read_bytes().splitlines()) for f in files)
+    return counts
+
+
+def test_run_erase_and_retention_on_a_lake_outside_the_home(settings, tmp_path):
+    env = {"OPSLAKE_HOME": str(settings.home), "OPSLAKE_LAKE_ROOT": str(tmp_path / "elsewhere" / "lake")}
+    moved = Settings.from_env(env)  # what the entry points build from this environment
+    generate(settings.landing, days=5, tenants=2, events=3000, seed=3, end=dt.date.today())
+    expected = _landing_line_counts(settings.landing)
+    landed = sorted(p.name for p in settings.landing.rglob("*") if p.is_file())
+    runner = CliRunner()
+
+    ran = runner.invoke(app, ["run"], env=env)
+    assert ran.exit_code == 0, ran.output
+    for domain, lines in expected.items():
+        assert lake.row_count(moved.table_uri("bronze", domain)) == lines, domain  # each line accepted once
+    assert [p for d in DOMAINS for p in (settings.landing / d).glob("*")] == []  # ingested files are archived
+    assert sorted(p.name.split("-", 1)[1] for p in settings.archive.rglob("*") if p.is_file()) == landed
+    with duckdb.connect(str(settings.warehouse), read_only=True) as con:
+        audit = con.execute(
+            "select count(*), count_if(actor_email like '%@%') from staging.stg_silver__audit_events"
+        )
+        assert audit.fetchone() == (expected["audit"], 0)  # every event, pseudonyms instead of addresses
+        tenants = con.execute(
+            "select count(distinct tenant_id) from staging.stg_silver__usage_events"
+        ).fetchone()
+        assert tenants == (2,)
+
+    before = settings.warehouse.stat().st_mtime_ns
+    again = runner.invoke(app, ["run"], env=env)
+    assert again.exit_code == 0 and "nothing new" in again.output
+    assert settings.warehouse.stat().st_mtime_ns == before  # nothing ran, nothing changed
+    log = lake.read_table(moved.table_uri("bronze", INGEST_LOG))
+    assert sum(log["accepted"].to_pylist()) == sum(expected.values())
+
+    emails = lake.read_table(moved.table_uri("bronze", "audit"), ["actor_email"])["actor_email"]
+    subject = pc.min(emails).as_py()
+    erased = runner.invoke(app, ["erase", "--subject", subject, "--json"], env=env)
+    assert erased.exit_code == 0, erased.output
+    job = build_definitions(moved).resolve_job_def("retention")  # the Dagster job, as its schedule runs it
+    assert job.execute_in_process().success
+
+    assert not (settings.home / "lake").exists()
+    tables = [("bronze", d) for d in DOMAINS] + [("silver", d) for d in DOMAINS] + [("gold", "cost_daily")]
+    tables += [
+        ("governance", t) for t in (ERASURE_LOG, PRIVILEGED_OPERATIONS, QUALITY_RESULTS, LINEAGE_EDGES)
+    ]
+    missing = [f"{layer}/{t}" for layer, t in tables if lake.open_table(moved.table_uri(layer, t)) is None]
+    assert missing == []
+    operations = lake.read_table(moved.table_uri("governance", PRIVILEGED_OPERATIONS))
+    assert sorted(operations["operation"].to_pylist()) == ["erasure", "retention"]
+    left = lake.read_table(moved.table_uri("bronze", "audit"), filter=pc.field("actor_email") == subject)
+    assert left.num_rows == 0
