@@ -173,19 +173,10 @@ exceptions as (
 )
 
 select
-    population.tenant_id,
-    population.control_id,
-    population.month,
-    population.population_item_id,
-    population.occurred_at,
-    population.control_id || ':' || population.population_item_id || ':' || exceptions.exception_type
-        as exception_id,
-    exceptions.exception_type,
-    cast(null as varchar) as actor_id,
-    cast(null as varchar) as target_user_id,
-    exceptions.measured_value,
-    exceptions.threshold_value,
-    exceptions.detail,
-    cast([] as varchar []) as evidence_event_ids
+    {{- compliance_result_columns(
+        measured_value='exceptions.measured_value',
+        threshold_value='exceptions.threshold_value',
+        evidence_event_ids='cast([] as varchar [])'
+    ) }}
 from population
 left join exceptions on population.population_item_id = exceptions.population_item_id

@@ -27,24 +27,30 @@ population as (
         date_diff('day', requested_at::date, erased_at::date) as days_to_erasure
     from erasures
 
+),
+
+tested as (
+
+    select
+        *,
+        days_to_erasure > {{ within_days }} as is_exception,
+        {{ within_days }} as limit_days
+    from population
+
 )
 
 select
-    tenant_id,
-    control_id,
-    month,
-    population_item_id,
-    occurred_at,
-    case when days_to_erasure > {{ within_days }} then control_id || ':' || population_item_id || ':erased_late' end
-        as exception_id,
-    case when days_to_erasure > {{ within_days }} then 'erased_late' end as exception_type,
-    subject_key as actor_id,
-    subject_key as target_user_id,
-    case when days_to_erasure > {{ within_days }} then days_to_erasure::double end as measured_value,
-    case when days_to_erasure > {{ within_days }} then {{ within_days }}.0 end as threshold_value,
-    case
-        when days_to_erasure > {{ within_days }}
-            then 'Erasure finished on day ' || days_to_erasure || ' after the request (limit {{ within_days }} days)'
-    end as detail,
-    ['erasure_log:' || population_item_id] as evidence_event_ids
-from population
+    {{- compliance_result_columns(
+        population_cte=none,
+        exceptions_cte=none,
+        exception_id="case when is_exception then control_id || ':' || population_item_id || ':erased_late' end",
+        exception_type="case when is_exception then 'erased_late' end",
+        actor_id='subject_key',
+        target_user_id='subject_key',
+        measured_value='case when is_exception then days_to_erasure::double end',
+        threshold_value='case when is_exception then limit_days::double end',
+        detail="case when is_exception then 'Erasure finished on day ' || days_to_erasure
+            || ' after the request (limit ' || limit_days || ' days)' end",
+        evidence_event_ids="['erasure_log:' || population_item_id]"
+    ) }}
+from tested
