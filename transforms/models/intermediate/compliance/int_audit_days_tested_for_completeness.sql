@@ -1,7 +1,7 @@
-{#- Thresholds of the audit volume test (documented in the model description). -#}
-{%- set trailing_days = 28 -%}
-{%- set min_history_days = 4 -%}
-{%- set max_abs_z = 4 -%}
+{#- Thresholds of the audit volume test (documented in the model description; set in dbt_project.yml). -#}
+{%- set trailing_days = var('compliance_audit_volume_trailing_days') -%}
+{%- set min_history_days = var('compliance_audit_volume_min_history_days') -%}
+{%- set max_abs_z = var('compliance_audit_volume_max_abs_z') -%}
 -- SOC 2 CC7.2: the audit trail is complete. Per tenant and complete UTC day (days before the as-of day, the latest
 -- audit event, which may still be loading) on which the tenant had usage or audit events:
 --   * no audit event on a day with usage is an exception;
@@ -162,7 +162,7 @@ exceptions as (
         population_item_id,
         'audit_volume_anomaly' as exception_type,
         robust_z as measured_value,
-        {{ max_abs_z }}.0 as threshold_value,
+        cast({{ max_abs_z }} as double) as threshold_value,
         audit_events || ' audit events against a trailing ' || case when is_weekend then 'weekend' else 'weekday' end
         || ' median of ' || trailing_median || ' (MAD ' || trailing_mad || ', ' || history_days
         || ' days): robust z ' || round(robust_z, 2) as detail

@@ -1,5 +1,5 @@
 {#- Within = at most this many hours after the HR termination (exactly 24 hours is on time). -#}
-{%- set disable_within_hours = 24 -%}
+{%- set disable_within_hours = var('compliance_deprovisioning_within_hours') -%}
 {#- Activity evidence kept per termination (earliest first); `detail` gives the full counts. -#}
 {%- set max_activity_evidence = 100 -%}
 -- SOC 2 CC6.2 / CC6.3: a terminated person's account is disabled within 24 hours and used no more after the
@@ -209,7 +209,7 @@ exceptions as (
 
 {%- set threshold_value -%}
     case
-        when exceptions.exception_type in ('disabled_late', 'not_disabled') then {{ disable_within_hours }}.0
+        when exceptions.exception_type in ('disabled_late', 'not_disabled') then cast({{ disable_within_hours }} as double)
         when exceptions.exception_type = 'active_after_termination' then 0.0
     end
 {%- endset %}
