@@ -11,7 +11,9 @@
 {% test unique_combination_of_columns(model, combination_of_columns) %}
 
 {%- if combination_of_columns is string or combination_of_columns | length == 0 %}
-    {{ exceptions.raise_compiler_error("unique_combination_of_columns: combination_of_columns must be a non-empty list of columns") }}
+    {{ exceptions.raise_compiler_error(
+        "unique_combination_of_columns: combination_of_columns must be a non-empty list of columns"
+    ) }}
 {%- endif %}
 {%- set columns = combination_of_columns | join(', ') %}
 

@@ -209,7 +209,8 @@ exceptions as (
 
 {%- set threshold_value -%}
     case
-        when exceptions.exception_type in ('disabled_late', 'not_disabled') then cast({{ disable_within_hours }} as double)
+        when exceptions.exception_type in ('disabled_late', 'not_disabled')
+            then cast({{ disable_within_hours }} as double)
         when exceptions.exception_type = 'active_after_termination' then 0.0
     end
 {%- endset %}
