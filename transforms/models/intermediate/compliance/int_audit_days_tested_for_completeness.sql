@@ -1,7 +1,7 @@
-{#- Thresholds of the audit volume test (documented in the model description). -#}
-{%- set trailing_days = 28 -%}
-{%- set min_history_days = 4 -%}
-{%- set max_abs_z = 4 -%}
+{#- Thresholds of the audit volume test (documented in the model description; set in dbt_project.yml). -#}
+{%- set trailing_days = var('compliance_audit_volume_trailing_days') -%}
+{%- set min_history_days = var('compliance_audit_volume_min_history_days') -%}
+{%- set max_abs_z = var('compliance_audit_volume_max_abs_z') -%}
 -- SOC 2 CC7.2: the audit trail is complete. Per tenant and complete UTC day (days before the as-of day, the latest
 -- audit event, which may still be loading) on which the tenant had usage or audit events:
 --   * no audit event on a day with usage is an exception;
@@ -162,7 +162,7 @@ exceptions as (
         population_item_id,
         'audit_volume_anomaly' as exception_type,
         robust_z as measured_value,
-        {{ max_abs_z }}.0 as threshold_value,
+        cast({{ max_abs_z }} as double) as threshold_value,
         audit_events || ' audit events against a trailing ' || case when is_weekend then 'weekend' else 'weekday' end
         || ' median of ' || trailing_median || ' (MAD ' || trailing_mad || ', ' || history_days
         || ' days): robust z ' || round(robust_z, 2) as detail
@@ -173,19 +173,10 @@ exceptions as (
 )
 
 select
-    population.tenant_id,
-    population.control_id,
-    population.month,
-    population.population_item_id,
-    population.occurred_at,
-    population.control_id || ':' || population.population_item_id || ':' || exceptions.exception_type
-        as exception_id,
-    exceptions.exception_type,
-    cast(null as varchar) as actor_id,
-    cast(null as varchar) as target_user_id,
-    exceptions.measured_value,
-    exceptions.threshold_value,
-    exceptions.detail,
-    cast([] as varchar []) as evidence_event_ids
+    {{- compliance_result_columns(
+        measured_value='exceptions.measured_value',
+        threshold_value='exceptions.threshold_value',
+        evidence_event_ids='cast([] as varchar [])'
+    ) }}
 from population
 left join exceptions on population.population_item_id = exceptions.population_item_id

@@ -16,19 +16,7 @@ with
 {{ model }} as (
 
     select
-        tenant_id,
-        control_id,
-        month,
-        population_item_id,
-        occurred_at,
-        exception_id,
-        exception_type,
-        actor_id,
-        target_user_id,
-        measured_value,
-        threshold_value,
-        detail,
-        evidence_event_ids
+        {{ compliance_result_column_names() | join(',\n        ') }}
     from {{ ref(model) }}
 
 ),

@@ -110,35 +110,22 @@ passed as (
 )
 
 select
-    tenant_id,
-    control_id,
-    month,
-    population_item_id,
-    occurred_at,
-    control_id || ':' || population_item_id || ':' || exception_type || ':' || pr_id as exception_id,
-    exception_type,
-    actor_id,
-    cast(null as varchar) as target_user_id,
-    cast(null as double) as measured_value,
-    cast(null as double) as threshold_value,
-    detail,
-    evidence_event_ids
+    {{- compliance_result_columns(
+        population_cte=none,
+        exceptions_cte=none,
+        exception_id="control_id || ':' || population_item_id || ':' || exception_type || ':' || pr_id",
+        actor_id='actor_id'
+    ) }}
 from exceptions
 
 union all
 
 select
-    tenant_id,
-    control_id,
-    month,
-    population_item_id,
-    occurred_at,
-    cast(null as varchar) as exception_id,
-    cast(null as varchar) as exception_type,
-    cast(null as varchar) as actor_id,
-    cast(null as varchar) as target_user_id,
-    cast(null as double) as measured_value,
-    cast(null as double) as threshold_value,
-    cast(null as varchar) as detail,
-    evidence_event_ids
+    {{- compliance_result_columns(
+        population_cte=none,
+        exceptions_cte=none,
+        exception_id='cast(null as varchar)',
+        exception_type='cast(null as varchar)',
+        detail='cast(null as varchar)'
+    ) }}
 from passed

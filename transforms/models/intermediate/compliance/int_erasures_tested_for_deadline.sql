@@ -1,7 +1,7 @@
-{%- set within_days = 30 -%}
+{%- set within_days = var('compliance_erasure_within_days') -%}
 {#- Erasures are not tenant-scoped (a data subject may appear in several tenants and in the operator's own
     records); the operator answers for them, so they are reported under the operator tenant. -#}
-{%- set operator_tenant = 't-platform' -%}
+{%- set operator_tenant = var('compliance_operator_tenant') -%}
 -- GDPR Art. 12(3) / Art. 17: an erasure request is fulfilled within 30 days of receipt. Counted in calendar days
 -- (UTC dates): a request on 1 September is on time through 1 October (day 30) and late from 2 October (day 31),
 -- whatever the hours. The erasure log holds completed erasures only (receipts of `opslake erase`), so open requests
@@ -27,24 +27,30 @@ population as (
         date_diff('day', requested_at::date, erased_at::date) as days_to_erasure
     from erasures
 
+),
+
+tested as (
+
+    select
+        *,
+        days_to_erasure > {{ within_days }} as is_exception,
+        {{ within_days }} as limit_days
+    from population
+
 )
 
 select
-    tenant_id,
-    control_id,
-    month,
-    population_item_id,
-    occurred_at,
-    case when days_to_erasure > {{ within_days }} then control_id || ':' || population_item_id || ':erased_late' end
-        as exception_id,
-    case when days_to_erasure > {{ within_days }} then 'erased_late' end as exception_type,
-    subject_key as actor_id,
-    subject_key as target_user_id,
-    case when days_to_erasure > {{ within_days }} then days_to_erasure::double end as measured_value,
-    case when days_to_erasure > {{ within_days }} then {{ within_days }}.0 end as threshold_value,
-    case
-        when days_to_erasure > {{ within_days }}
-            then 'Erasure finished on day ' || days_to_erasure || ' after the request (limit {{ within_days }} days)'
-    end as detail,
-    ['erasure_log:' || population_item_id] as evidence_event_ids
-from population
+    {{- compliance_result_columns(
+        population_cte=none,
+        exceptions_cte=none,
+        exception_id="case when is_exception then control_id || ':' || population_item_id || ':erased_late' end",
+        exception_type="case when is_exception then 'erased_late' end",
+        actor_id='subject_key',
+        target_user_id='subject_key',
+        measured_value='case when is_exception then days_to_erasure::double end',
+        threshold_value='case when is_exception then limit_days::double end',
+        detail="case when is_exception then 'Erasure finished on day ' || days_to_erasure
+            || ' after the request (limit ' || limit_days || ' days)' end",
+        evidence_event_ids="['erasure_log:' || population_item_id]"
+    ) }}
+from tested

@@ -117,19 +117,10 @@ exceptions as (
 )
 
 select
-    population.tenant_id,
-    population.control_id,
-    population.month,
-    population.population_item_id,
-    population.occurred_at,
-    population.control_id || ':' || population.population_item_id || ':' || exceptions.exception_type
-        as exception_id,
-    exceptions.exception_type,
-    population.first_responder_id as actor_id,
-    cast(null as varchar) as target_user_id,
-    exceptions.measured_value,
-    exceptions.threshold_value,
-    exceptions.detail,
-    population.evidence_event_ids
+    {{- compliance_result_columns(
+        actor_id='population.first_responder_id',
+        measured_value='exceptions.measured_value',
+        threshold_value='exceptions.threshold_value'
+    ) }}
 from population
 left join exceptions on population.population_item_id = exceptions.population_item_id

@@ -36,18 +36,12 @@ tested as (
 )
 
 select
-    tenant_id,
-    control_id,
-    month,
-    population_item_id,
-    occurred_at,
-    case when is_exception then control_id || ':' || population_item_id || ':login_without_mfa' end
-        as exception_id,
-    case when is_exception then 'login_without_mfa' end as exception_type,
-    actor_id,
-    cast(null as varchar) as target_user_id,
-    cast(null as double) as measured_value,
-    cast(null as double) as threshold_value,
-    case when is_exception then 'Interactive log-in without a second factor' end as detail,
-    evidence_event_ids
+    {{- compliance_result_columns(
+        population_cte=none,
+        exceptions_cte=none,
+        exception_id="case when is_exception then control_id || ':' || population_item_id || ':login_without_mfa' end",
+        exception_type="case when is_exception then 'login_without_mfa' end",
+        actor_id='actor_id',
+        detail="case when is_exception then 'Interactive log-in without a second factor' end"
+    ) }}
 from tested

@@ -64,19 +64,6 @@ exceptions as (
 )
 
 select
-    population.tenant_id,
-    population.control_id,
-    population.month,
-    population.population_item_id,
-    population.occurred_at,
-    population.control_id || ':' || population.population_item_id || ':' || exceptions.exception_type
-        as exception_id,
-    exceptions.exception_type,
-    population.actor_id,
-    population.target_user_id,
-    cast(null as double) as measured_value,
-    cast(null as double) as threshold_value,
-    exceptions.detail,
-    population.evidence_event_ids
+    {{- compliance_result_columns(actor_id='population.actor_id', target_user_id='population.target_user_id') }}
 from population
 left join exceptions on population.population_item_id = exceptions.population_item_id

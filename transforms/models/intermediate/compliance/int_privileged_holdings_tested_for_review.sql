@@ -1,7 +1,7 @@
 {#- The review campaign is the last 14 days of the quarter; reviews that slip into the first days of the next
     quarter (a campaign closing over a weekend) still count for a grace week. -#}
-{%- set campaign_days = 14 -%}
-{%- set grace_days = 7 -%}
+{%- set campaign_days = var('compliance_access_review_campaign_days') -%}
+{%- set grace_days = var('compliance_access_review_grace_days') -%}
 -- SOC 2 CC6.3: every privileged role held when a quarter's review campaign starts is reviewed in that campaign by
 -- someone other than its holder. The access list is the snapshot at the campaign start (roles granted during the
 -- campaign wait for the next one). Holdings come from three kinds of evidence:
@@ -290,19 +290,6 @@ exceptions as (
 )
 
 select
-    population.tenant_id,
-    population.control_id,
-    population.month,
-    population.population_item_id,
-    population.occurred_at,
-    population.control_id || ':' || population.population_item_id || ':' || exceptions.exception_type
-        as exception_id,
-    exceptions.exception_type,
-    population.user_id as actor_id,
-    population.user_id as target_user_id,
-    cast(null as double) as measured_value,
-    cast(null as double) as threshold_value,
-    exceptions.detail,
-    population.evidence_event_ids
+    {{- compliance_result_columns(actor_id='population.user_id', target_user_id='population.user_id') }}
 from population
 left join exceptions on population.population_item_id = exceptions.population_item_id

@@ -1,5 +1,5 @@
 {#- Within = at most this many hours after the HR termination (exactly 24 hours is on time). -#}
-{%- set disable_within_hours = 24 -%}
+{%- set disable_within_hours = var('compliance_deprovisioning_within_hours') -%}
 {#- Activity evidence kept per termination (earliest first); `detail` gives the full counts. -#}
 {%- set max_activity_evidence = 100 -%}
 -- SOC 2 CC6.2 / CC6.3: a terminated person's account is disabled within 24 hours and used no more after the
@@ -207,23 +207,21 @@ exceptions as (
 
 )
 
-select
-    population.tenant_id,
-    population.control_id,
-    population.month,
-    population.population_item_id,
-    population.occurred_at,
-    population.control_id || ':' || population.population_item_id || ':' || exceptions.exception_type
-        as exception_id,
-    exceptions.exception_type,
-    population.target_user_id as actor_id,
-    population.target_user_id,
-    exceptions.measured_value,
+{%- set threshold_value -%}
     case
-        when exceptions.exception_type in ('disabled_late', 'not_disabled') then {{ disable_within_hours }}.0
+        when exceptions.exception_type in ('disabled_late', 'not_disabled')
+            then cast({{ disable_within_hours }} as double)
         when exceptions.exception_type = 'active_after_termination' then 0.0
-    end as threshold_value,
-    exceptions.detail,
-    coalesce(exceptions.evidence_event_ids, population.evidence_event_ids) as evidence_event_ids
+    end
+{%- endset %}
+
+select
+    {{- compliance_result_columns(
+        actor_id='population.target_user_id',
+        target_user_id='population.target_user_id',
+        measured_value='exceptions.measured_value',
+        threshold_value=threshold_value,
+        evidence_event_ids='coalesce(exceptions.evidence_event_ids, population.evidence_event_ids)'
+    ) }}
 from population
 left join exceptions on population.population_item_id = exceptions.population_item_id

@@ -1,5 +1,6 @@
--- The four DORA keys per team and month with a DORA 2023 performance band for each. The change failure bands
--- compare counts, not the rounded ratio, so that exactly 5% (1 in 20) is elite without floating-point doubt.
+-- The four DORA keys per team and month with a DORA 2023 performance band for each; the band thresholds are the
+-- `dora_*` vars of dbt_project.yml. The change failure bands compare counts, not the rounded ratio, so that
+-- exactly 5% (1 in 20) is elite without floating-point doubt.
 with
 
 team_months as (
@@ -22,17 +23,17 @@ banded as (
             when deployments = 0 then 'low'
             -- deployed, but no whole week of data in the month to measure the weekly rate on
             when median_deployment_days_per_week is null then null
-            when median_deployment_days_per_week >= 5 then 'elite'
-            when median_deployment_days_per_week >= 1 then 'high'
+            when median_deployment_days_per_week >= {{ var('dora_deployment_days_per_week_elite') }} then 'elite'
+            when median_deployment_days_per_week >= {{ var('dora_deployment_days_per_week_high') }} then 'high'
             else 'medium'
         end as deployment_frequency_band,
         commits_deployed,
         lead_time_p50_hours,
         case
             when lead_time_p50_hours is null then null
-            when lead_time_p50_hours < 24 then 'elite'
-            when lead_time_p50_hours < 24 * 7 then 'high'
-            when lead_time_p50_hours < 24 * 30 then 'medium'
+            when lead_time_p50_hours < {{ var('dora_lead_time_hours_elite') }} then 'elite'
+            when lead_time_p50_hours < {{ var('dora_lead_time_hours_high') }} then 'high'
+            when lead_time_p50_hours < {{ var('dora_lead_time_hours_medium') }} then 'medium'
             else 'low'
         end as lead_time_band,
         production_deployment_attempts,
@@ -40,9 +41,12 @@ banded as (
         change_failure_rate,
         case
             when production_deployment_attempts = 0 then null
-            when change_failures * 100 <= production_deployment_attempts * 5 then 'elite'
-            when change_failures * 100 <= production_deployment_attempts * 10 then 'high'
-            when change_failures * 100 <= production_deployment_attempts * 15 then 'medium'
+            when change_failures * 100 <= production_deployment_attempts * {{ var('dora_change_failure_pct_elite') }}
+                then 'elite'
+            when change_failures * 100 <= production_deployment_attempts * {{ var('dora_change_failure_pct_high') }}
+                then 'high'
+            when change_failures * 100 <= production_deployment_attempts * {{ var('dora_change_failure_pct_medium') }}
+                then 'medium'
             else 'low'
         end as change_failure_rate_band,
         incidents,
@@ -50,18 +54,18 @@ banded as (
         time_to_restore_p50_hours,
         case
             when time_to_restore_p50_hours is null then null
-            when time_to_restore_p50_hours < 1 then 'elite'
-            when time_to_restore_p50_hours < 24 then 'high'
-            when time_to_restore_p50_hours < 24 * 7 then 'medium'
+            when time_to_restore_p50_hours < {{ var('dora_recovery_hours_elite') }} then 'elite'
+            when time_to_restore_p50_hours < {{ var('dora_recovery_hours_high') }} then 'high'
+            when time_to_restore_p50_hours < {{ var('dora_recovery_hours_medium') }} then 'medium'
             else 'low'
         end as time_to_restore_band,
         failed_deployment_recoveries,
         failed_deployment_recovery_p50_hours,
         case
             when failed_deployment_recovery_p50_hours is null then null
-            when failed_deployment_recovery_p50_hours < 1 then 'elite'
-            when failed_deployment_recovery_p50_hours < 24 then 'high'
-            when failed_deployment_recovery_p50_hours < 24 * 7 then 'medium'
+            when failed_deployment_recovery_p50_hours < {{ var('dora_recovery_hours_elite') }} then 'elite'
+            when failed_deployment_recovery_p50_hours < {{ var('dora_recovery_hours_high') }} then 'high'
+            when failed_deployment_recovery_p50_hours < {{ var('dora_recovery_hours_medium') }} then 'medium'
             else 'low'
         end as failed_deployment_recovery_band
     from team_months

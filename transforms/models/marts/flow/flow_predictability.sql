@@ -72,10 +72,13 @@ select
     cast(actual_business_value as bigint) as actual_business_value,
     cast(predictability_pct as double) as predictability_pct,
     case
-        when predictability_pct < 80 then 'below'
-        when predictability_pct > 100 then 'above'
+        when predictability_pct < {{ var('flow_predictability_band_low_pct') }} then 'below'
+        when predictability_pct > {{ var('flow_predictability_band_high_pct') }} then 'above'
         when predictability_pct is not null then 'within'
     end as predictability_band,
-    case when predictability_pct is not null then predictability_pct < 80 or predictability_pct > 100 end
-        as is_outside_band
+    case
+        when predictability_pct is not null
+            then predictability_pct < {{ var('flow_predictability_band_low_pct') }}
+            or predictability_pct > {{ var('flow_predictability_band_high_pct') }}
+    end as is_outside_band
 from scored

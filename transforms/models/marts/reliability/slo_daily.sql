@@ -9,7 +9,7 @@
 {#- Incremental like the minute fact: the latest built day and the `slo_lookback_days` days before it are
     rebuilt. The rolling budget of a rebuilt day needs the days before it in its window: their daily counts are
     read back from this table (a day older than the cutoff is final), not re-aggregated from minutes. -#}
-{%- set lookback_days = var('slo_lookback_days', 2) -%}
+{%- set lookback_days = var('slo_lookback_days') -%}
 
 with
 

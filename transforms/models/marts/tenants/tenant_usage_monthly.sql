@@ -12,10 +12,11 @@ subscriptions as (
 
 ),
 
--- `unallocated` is the bill's remainder, not a tenant: it stays in cost_allocation_monthly
+-- the tenant's row of the cost allocation (the one cost_allocation_monthly publishes); `unallocated` is the bill's
+-- remainder, not a tenant: it stays in cost_allocation_monthly
 cost as (
 
-    select * from {{ ref('cost_allocation_monthly') }}
+    select * from {{ ref('int_cost_allocated_to_tenant_months') }}
     where tenant_id <> 'unallocated'
 
 ),

@@ -11,7 +11,7 @@
     work. Days older than that are frozen; a restatement of them needs `--full-refresh`.
     `slo_usage_before` (a timestamp) leaves out usage from that instant on: it replays the lake as it was at an
     earlier time, which is how the incremental build is tested against a full refresh. -#}
-{%- set lookback_days = var('slo_lookback_days', 2) -%}
+{%- set lookback_days = var('slo_lookback_days') -%}
 {%- set usage_before = var('slo_usage_before', none) -%}
 
 with

@@ -13,7 +13,7 @@
     the latest built day and the `slo_lookback_days` (at least 1) days before it from the minute fact, reading 3
     more days for the windows. Rows are kept where usage was recorded (every day with traffic has rows, so
     delete+insert replaces each rebuilt day whole) and where an alert condition holds. -#}
-{%- set lookback_days = var('slo_lookback_days', 2) -%}
+{%- set lookback_days = var('slo_lookback_days') -%}
 
 with
 
@@ -174,12 +174,12 @@ evaluated as (
         bad_1h / nullif(valid_1h, 0) / cast(1 - objective as double) as burn_rate_1h,
         bad_6h / nullif(valid_6h, 0) / cast(1 - objective as double) as burn_rate_6h,
         bad_3d / nullif(valid_3d, 0) / cast(1 - objective as double) as burn_rate_3d,
-        bad_1h > 14.4 * (1 - objective) * valid_1h
-        and bad_5m > 14.4 * (1 - objective) * valid_5m as is_page_1h_5m,
-        bad_6h > 6 * (1 - objective) * valid_6h
-        and bad_30m > 6 * (1 - objective) * valid_30m as is_page_6h_30m,
-        bad_3d > 1 * (1 - objective) * valid_3d
-        and bad_6h > 1 * (1 - objective) * valid_6h as is_ticket_3d_6h,
+        bad_1h > {{ var('slo_page_1h_5m_burn_rate') }} * (1 - objective) * valid_1h
+        and bad_5m > {{ var('slo_page_1h_5m_burn_rate') }} * (1 - objective) * valid_5m as is_page_1h_5m,
+        bad_6h > {{ var('slo_page_6h_30m_burn_rate') }} * (1 - objective) * valid_6h
+        and bad_30m > {{ var('slo_page_6h_30m_burn_rate') }} * (1 - objective) * valid_30m as is_page_6h_30m,
+        bad_3d > {{ var('slo_ticket_3d_6h_burn_rate') }} * (1 - objective) * valid_3d
+        and bad_6h > {{ var('slo_ticket_3d_6h_burn_rate') }} * (1 - objective) * valid_6h as is_ticket_3d_6h,
         next_minute + interval 1 minute as next_evaluated_at
 
     from windowed
