@@ -22,7 +22,7 @@ def seed_demo_data(settings: Settings, generate: Callable[[Path], None]) -> bool
     ingested = lake.open_table(settings.table_uri("bronze", INGEST_LOG)) is not None
     if waiting or ingested:
         return False
-    staging = settings.home / ".generating"  # the sensor must never see a half-written file
+    staging = settings.generating
     shutil.rmtree(staging, ignore_errors=True)
     generate(staging)
     for path in sorted(p for p in staging.rglob("*") if p.is_file()):

@@ -12,11 +12,13 @@ from dataclasses import astuple, dataclass, field
 
 import pyarrow as pa
 
+from opslake.dbt_project import MARTS_SCHEMA
+
 UNKNOWN = "unknown"
 CONSTANT = "constant"  # a column computed from no input (a literal, now()): its edge has an empty source
 ALL = "*"  # the column of a table-level edge
 # Layers analysts read: the marts, their gold copies, and dbt exposures by type (dashboards, reports, ...).
-ANALYST_LAYERS = frozenset({"marts", "gold", "dashboard", "notebook", "analysis", "ml", "application"})
+ANALYST_LAYERS = frozenset({MARTS_SCHEMA, "gold", "dashboard", "notebook", "analysis", "ml", "application"})
 
 EDGE_SCHEMA = pa.schema(
     [

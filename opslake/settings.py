@@ -50,6 +50,11 @@ class Settings:
         return self.home / "archive"
 
     @property
+    def generating(self) -> Path:
+        """Where the demo data set is written before it is moved to landing (no sensor sees half a file)."""
+        return self.home / ".generating"
+
+    @property
     def warehouse(self) -> Path:
         return self.home / "warehouse.duckdb"
 

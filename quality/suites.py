@@ -22,6 +22,7 @@ from typing import Any
 import yaml
 
 from ingestion.contracts import Contract
+from opslake.dbt_project import MARTS_SCHEMA
 
 THRESHOLDS_FILE = Path(__file__).with_name("thresholds.yml")
 
@@ -216,7 +217,7 @@ def arrow_type_name(type) -> str:
     return "string" if text in ("large_string", "string_view", "large_utf8", "utf8") else text
 
 
-def mart_suites(manifest: Mapping[str, Any], schema: str = "marts") -> list[Suite]:
+def mart_suites(manifest: Mapping[str, Any], schema: str = MARTS_SCHEMA) -> list[Suite]:
     """One suite per dbt model in ``schema``: the ranges and the volume of each mart (dbt tests the rest)."""
     models = [
         n
@@ -226,7 +227,7 @@ def mart_suites(manifest: Mapping[str, Any], schema: str = "marts") -> list[Suit
     return sorted((mart_suite(n, schema) for n in models), key=lambda s: s.name)
 
 
-def mart_suite(node: Mapping[str, Any], schema: str = "marts") -> Suite:
+def mart_suite(node: Mapping[str, Any], schema: str = MARTS_SCHEMA) -> Suite:
     """The suite of one mart: the ranges of its numeric columns and its row count against earlier counts.
 
     Only what dbt does not check. dbt's tests of the model (``not_null``, ``unique``, ``accepted_values``,
@@ -238,7 +239,7 @@ def mart_suite(node: Mapping[str, Any], schema: str = "marts") -> Suite:
     if model_meta:
         raise ValueError(
             f"{name}: model meta `quality: {model_meta}` is not checked by the mart suites; "
-            "declare the grain as a dbt `unique` test (on an expression such as `a || '|' || b`)"
+            "declare the grain as a dbt `unique_combination_of_columns` test"
         )
     rows = []
     for c, col in node["columns"].items():

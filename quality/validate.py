@@ -10,6 +10,7 @@ from typing import Any
 
 from ingestion.contracts import contract_for
 from opslake.settings import Settings
+from privacy.catalog import catalog
 from quality import frames as framing
 from quality import gx
 from quality.results import Result, observed_history, record
@@ -65,8 +66,6 @@ def lake_table_suite(settings: Settings, layer: str, domain: str) -> Suite:
     contract = contract_for(domain)
     if layer == "bronze":
         return lake_suite(layer, contract)
-    from privacy.silver import catalog
-
     policies = {column: cls.policy for (_, column), cls in catalog(settings, domain).items()}
     return lake_suite(layer, contract, policies)
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from opslake.dbt_project import MARTS_SCHEMA
+
 HEADER = """# Metric definitions
 
 Generated from the marts' YAML in `transforms/models/marts/` by `uv run opslake metrics`; a test fails when this
@@ -20,7 +22,7 @@ def render(manifest_path: Path) -> str:
         (
             n
             for n in manifest["nodes"].values()
-            if n["resource_type"] == "model" and n["config"].get("schema") == "marts"
+            if n["resource_type"] == "model" and n["config"].get("schema") == MARTS_SCHEMA
         ),
         key=lambda n: (n["fqn"][-2], n["name"]),
     )

@@ -10,10 +10,8 @@ import pytest
 
 from lineage.build import build_graph
 from lineage.graph import LineageGraph
-from opslake.settings import Settings
+from opslake.settings import PROJECT_ROOT, Settings
 from privacy.catalog import column_classes
-
-REPO = Path(__file__).resolve().parents[2]
 
 BRONZE_SOURCE = """
 sources:
@@ -49,8 +47,8 @@ class Compiled:
 def copy_project(to: Path) -> Path:
     """The dbt project's files (not its target or logs), copied to ``to``."""
     to.mkdir(parents=True)
-    shutil.copy(REPO / "dbt_project.yml", to / "dbt_project.yml")
-    shutil.copytree(REPO / "transforms", to / "transforms")
+    shutil.copy(PROJECT_ROOT / "dbt_project.yml", to / "dbt_project.yml")
+    shutil.copytree(PROJECT_ROOT / "transforms", to / "transforms")
     return to
 
 

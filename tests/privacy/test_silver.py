@@ -154,3 +154,23 @@ def test_json_ids_and_times_are_kept_people_pseudonymised_and_text_masked(settin
     assert [c["author_id"] for c in masked] == [_expected_pseudonym(settings, u) for u in ("u-7", "u-8")]
     assert "Jane Doe" not in masked[1]["note"]
     assert json.loads(rows["d-2"]["pr_ids"]) == ["export/pr-1687"]
+
+
+def test_a_changed_masking_rebuilds_silver_whole_from_bronze(settings, tmp_path, monkeypatch):
+    import privacy.silver as silver
+
+    ingest(settings, "audit", [write_jsonl(tmp_path / "a.jsonl", [audit(1), audit(2)])])
+    first = build_silver(settings, "audit", column_detector(), text_masker())
+    assert (first.rows, first.rebuilt) == (2, False)
+    ingest(settings, "audit", [write_jsonl(tmp_path / "b.jsonl", [audit(3)])])
+    assert build_silver(settings, "audit", column_detector(), text_masker()).rows == 1  # appended only
+
+    edited = tmp_path / "classification.yml"  # a reviewed policy edit: the fingerprint moves
+    edited.write_text(silver.POLICY_FILE.read_text() + "\n# reviewed again\n")
+    before = silver.masking_fingerprint()
+    monkeypatch.setattr(silver, "POLICY_FILE", edited)
+    assert silver.masking_fingerprint() != before
+    again = build_silver(settings, "audit", column_detector(), text_masker())
+    assert (again.rows, again.rebuilt) == (3, True)  # every bronze row masked anew, none twice
+    assert sorted(r["event_id"] for r in _silver(settings)) == ["aud-1", "aud-2", "aud-3"]
+    assert build_silver(settings, "audit", column_detector(), text_masker()).rows == 0  # stamped: done

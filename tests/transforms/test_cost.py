@@ -13,11 +13,12 @@ import json
 import re
 from collections import defaultdict
 from decimal import ROUND_HALF_UP, Decimal
-from pathlib import Path
 
 import pytest
 
-SEED = Path(__file__).resolve().parents[2] / "transforms" / "seeds" / "cost" / "cost_tag_tenants.csv"
+from opslake.settings import PROJECT_ROOT
+
+SEED = PROJECT_ROOT / "transforms" / "seeds" / "cost" / "cost_tag_tenants.csv"
 MONTHLY = "marts.cost_allocation_monthly"
 DAILY = "marts.cost_daily"
 TENANTS = "marts.tenant_usage_monthly"

@@ -7,11 +7,12 @@ import csv
 import datetime as dt
 import statistics
 from collections import defaultdict
-from pathlib import Path
 
 import pytest
 
-SEEDS = Path(__file__).resolve().parents[2] / "transforms" / "seeds" / "flow"
+from opslake.settings import PROJECT_ROOT
+
+SEEDS = PROJECT_ROOT / "transforms" / "seeds" / "flow"
 DAY = dt.timedelta(days=1)
 DELIVERY_TABLES = (
     "stg_silver__work_item_transitions",
