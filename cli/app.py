@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sys
+import warnings
 from pathlib import Path
 from typing import Annotated
 
@@ -16,7 +17,12 @@ from rich.table import Table
 from opslake import dbt_project
 from opslake.settings import PROJECT_ROOT, Settings
 
-app = typer.Typer(help="opslake: operations analytics lakehouse.", no_args_is_help=True, add_completion=False)
+app = typer.Typer(
+    help="opslake: operations analytics lakehouse.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
 bench_app = typer.Typer(help="Benchmarks that print ratios against a baseline measured in the same run.")
 app.add_typer(bench_app, name="bench")
 console = Console(stderr=True)
@@ -120,14 +126,7 @@ def contracts(
     """Generate docs/contracts.md from the contracts in code."""
     from cli.docs.contracts import render
 
-    text = render()
-    if check:
-        if not out.exists() or out.read_text() != text:
-            _fail(f"{out} is out of date with ingestion/contracts.py", "run `uv run opslake contracts`")
-        return
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(text)
-    console.print(f"wrote {out}")
+    _write_or_check(out, render(), check, "ingestion/contracts.py", "contracts")
 
 
 @app.command()
@@ -143,9 +142,14 @@ def metrics(
     from cli.docs.metrics import render
 
     text = render(dbt_project.prepare_manifest(Settings.from_env()))
+    _write_or_check(out, text, check, "the marts' YAML", "metrics")
+
+
+def _write_or_check(out: Path, text: str, check: bool, source: str, command: str) -> None:
+    """Write a generated reference, or with ``check`` fail when the file on disk differs from it."""
     if check:
         if not out.exists() or out.read_text() != text:
-            _fail(f"{out} is out of date with the marts' YAML", "run `uv run opslake metrics`")
+            _fail(f"{out} is out of date with {source}", f"run `uv run opslake {command}`")
         return
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text)
@@ -346,4 +350,11 @@ def bench_marts(
 
 
 def main() -> None:
-    app()
+    # Dagster flags APIs it still calls beta (code references, backfill policies) on every load: noise to users.
+    warnings.filterwarnings("ignore", message=r".* is currently in beta")
+    try:
+        app()
+    except dbt_project.DbtError as e:  # the dbt project itself is broken: no step can run
+        console.print(f"[red]error:[/red] {e}")
+        console.print("[dim]next: fix the dbt project (transforms/, dbt_project.yml) and run again[/dim]")
+        raise SystemExit(2) from None

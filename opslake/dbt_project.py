@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -92,8 +93,13 @@ def command(settings: Settings, args: list[str], target: Path) -> list[str]:
 def run(settings: Settings, args: list[str], target: Path | None = None) -> Path:
     """Run a dbt command quietly; return its target folder (``DbtError`` with dbt's output if it fails)."""
     target = target or target_dir(settings)
+    env = {**os.environ, "DBT_USE_COLORS": "false"}  # its output may reach a user's terminal in an error
     done = subprocess.run(
-        [*command(settings, args, target), "--quiet"], cwd=PROJECT_DIR, capture_output=True, text=True
+        [*command(settings, args, target), "--quiet"],
+        cwd=PROJECT_DIR,
+        capture_output=True,
+        text=True,
+        env=env,
     )
     if done.returncode != 0:
         raise DbtError(f"dbt {args[0]} failed:\n{(done.stdout + done.stderr).strip()[-3000:]}")

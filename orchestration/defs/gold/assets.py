@@ -11,6 +11,7 @@ from orchestration.lib.resources import LakeResource
 
 def gold_tables(marts: list[str]) -> dg.AssetsDefinition:
     @dg.multi_asset(
+        name="gold_tables",
         specs=[
             dg.AssetSpec(
                 ["gold", mart],

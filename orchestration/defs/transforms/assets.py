@@ -4,6 +4,8 @@ Each model's materialisation carries its column lineage, and dbt's run results b
 run per model.
 """
 
+import contextlib
+import io
 import time
 from pathlib import Path
 
@@ -27,7 +29,12 @@ FULL_REFRESH = "opslake/full_refresh"  # run tag: rebuild incremental models who
 def dbt_models(settings: Settings) -> dg.AssetsDefinition:
     project = dagster_dbt_project(settings)
 
-    @dbt_assets(manifest=project.manifest_path, project=project, dagster_dbt_translator=OpslakeTranslator())
+    @dbt_assets(
+        name="dbt_models",
+        manifest=project.manifest_path,
+        project=project,
+        dagster_dbt_translator=OpslakeTranslator(),
+    )
     def _dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, lake: LakeResource):
         yield from build_warehouse(context, dbt, lake.settings())
 
@@ -51,12 +58,26 @@ def build_warehouse(context: dg.AssetExecutionContext, dbt: DbtCliResource, sett
     args = ["build", "--full-refresh"] if context.run.tags.get(FULL_REFRESH) == "true" else ["build"]
     invocation = dbt.cli(args, context=context, target_path=dbt_project.fresh_build_dir(settings))
     try:
-        for event in invocation.stream():
-            yield _with_column_lineage(context, event, graph, invocation.manifest)
+        with contextlib.redirect_stdout(_DebugLog(context)):  # dagster-dbt prints every dbt event
+            for event in invocation.stream():
+                yield _with_column_lineage(context, event, graph, invocation.manifest)
     finally:
         if invocation.target_path.joinpath("run_results.json").exists():
             results = invocation.get_artifact("run_results.json")
             emit_dbt_results(emitter(context, settings), results, invocation.manifest, graph)
+
+
+class _DebugLog(io.TextIOBase):
+    """dbt's lines go to the run's debug log (the Dagster UI shows them), not to the terminal of `opslake run`."""
+
+    def __init__(self, context: dg.AssetExecutionContext):
+        self.context = context
+
+    def write(self, text: str) -> int:
+        for line in text.splitlines():
+            if line.strip():
+                self.context.log.debug(line)
+        return len(text)
 
 
 def _with_column_lineage(context: dg.AssetExecutionContext, event, graph: LineageGraph, manifest: dict):

@@ -1,6 +1,8 @@
 -- Showback must not create or lose a cent: per billing month and currency, the allocated BilledCost,
 -- EffectiveCost and ListCost summed over all tenants (incl. `unallocated`) equal the sums of the month's FOCUS
--- line items, rounded to the cent. Returns the months that do not reconcile.
+-- line items, rounded to the cent. Returns the months that do not reconcile. In Dagster, a check of the mart.
+
+{{ config(meta={'dagster': {'ref': {'name': 'cost_allocation_monthly'}}}) }}
 
 with
 
