@@ -1,6 +1,6 @@
 """The PII guard: no personal column reaches an analyst-facing table except through its masking policy.
 
-Personal columns are the bronze columns the classification catalog (or ``policy.yml``) labels non-public with
+Personal columns are the bronze columns the classification catalog (or ``classification.yml``) labels non-public with
 a policy other than ``keep``, and their landing fields. Walking upstream from every column of the marts, their
 gold copies and the dbt exposures, a path that reaches one without crossing a masking edge (bronze -> silver
 with the column's policy) is a violation; so is a path through lineage that could not be resolved (fail closed).

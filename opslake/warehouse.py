@@ -1,4 +1,5 @@
-"""The DuckDB warehouse outside dbt: loading silver into it, analyst queries, gold copies, its build stamp."""
+"""The DuckDB warehouse outside dbt: copies of the lake tables dbt reads, analyst queries, gold copies, the build
+stamp."""
 
 from __future__ import annotations
 
@@ -77,8 +78,8 @@ def forget_loads(settings: Settings) -> None:
 
 
 def _load_one(con: duckdb.DuckDBPyConnection, table: LakeTable, delta: DeltaTable) -> int:
-    name, key = f"{table.layer}.{table.name}", f"{table.layer}.{table.name}"
-    last = con.execute(f"select version from {LOADS} where table_name = ?", [key]).fetchall()
+    name = f"{table.layer}.{table.name}"
+    last = con.execute(f"select version from {LOADS} where table_name = ?", [name]).fetchall()
     columns = [
         r[0]
         for r in con.execute(
@@ -102,7 +103,7 @@ def _load_one(con: duckdb.DuckDBPyConnection, table: LakeTable, delta: DeltaTabl
         con.execute(f"create or replace table {name} as select * from new_rows")
         rows = con.execute(f"select count(*) from {name}").fetchall()[0][0]
     con.unregister("new_rows")
-    con.execute(f"insert or replace into {LOADS} values (?, ?)", [key, delta.version()])
+    con.execute(f"insert or replace into {LOADS} values (?, ?)", [name, delta.version()])
     con.execute("commit")
     return rows
 

@@ -1,6 +1,6 @@
 """Classification of every bronze column into a label and the masking policy that applies to it.
 
-A column's class comes from, in order: a reviewed declaration in ``policy.yml``; its contract kind (free
+A column's class comes from, in order: a reviewed declaration in ``classification.yml``; its contract kind (free
 text is always ``redact_text``; numbers, times and booleans carry no identifiers); what Presidio detects in a
 sample of its distinct values, with the column's name as context.
 """

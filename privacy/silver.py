@@ -68,8 +68,8 @@ def build_silver(settings: Settings, domain: str, detect: Detector, mask_text: T
 def _build_silver(settings: Settings, domain: str, detect: Detector, mask_text: TextMask) -> SilverReport:
     silver_uri = settings.table_uri("silver", domain)
     stamp, fingerprint = settings.masking_stamps / domain, masking_fingerprint()
-    rebuild = lake.open_table(silver_uri) is not None and (
-        not stamp.exists() or stamp.read_text() != fingerprint
+    rebuild = lake.open_table(silver_uri) is not None and not (
+        stamp.exists() and stamp.read_text() == fingerprint
     )
     new = (
         lake.read_table(settings.table_uri("bronze", domain))

@@ -15,7 +15,7 @@ def test_personal_columns_come_from_the_classification_declarations(real_project
     personal = personal_columns(real_project.classes)
     assert (
         personal["bronze.audit.actor_email"].policy == "pseudonymize"
-    )  # policy.yml: restricted, pseudonymize
+    )  # classification.yml: restricted, pseudonymize
     assert personal["bronze.audit.source_ip"].policy == "generalize"
     assert personal["bronze.audit.message"].policy == "redact_text"  # free text, by its kind
     assert "bronze.audit.tenant_id" not in personal  # internal, keep

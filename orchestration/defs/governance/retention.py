@@ -8,9 +8,7 @@ from orchestration.lib.resources import LakeResource
 from privacy.retention import apply_retention
 
 
-@dg.op(
-    description="Deletes rows past each table's retention (quality/privacy/retention.yml) and purges history."
-)
+@dg.op(description="Deletes rows past each table's retention (privacy/retention.yml) and purges history.")
 def enforce_retention(context: dg.OpExecutionContext, lake: LakeResource) -> None:
     removed = apply_retention(lake.settings(), dt.datetime.now(dt.UTC).date())
     for record in removed:

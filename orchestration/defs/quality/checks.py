@@ -25,13 +25,13 @@ CHECK_PREFIX = "quality_"  # op names of the check steps (run.py times them)
 SUITE = "quality/suite"  # metadata of every check defined here: the Great Expectations suite it runs
 
 DESCRIPTIONS = {
-    "schema": "Columns and their types are those declared (contract or dbt contract).",
+    "schema": "Columns and their types are those the contract declares.",
     "nullability": "Required fields are never null.",
     "accepted_values": "Enumerations hold only their accepted values.",
     "range": "Numbers lie within their declared range (no negative durations, costs or counts).",
-    "uniqueness": "The key is unique (bronze/silver: event_id per event_date; marts: the grain).",
+    "uniqueness": "The exactly-once key is unique: event_id per event_date.",
     "referential": "Referenced ids are known.",
-    "freshness": "The newest event is recent enough (quality/expectations/policy.yml).",
+    "freshness": "The newest event is recent enough (quality/thresholds.yml).",
     "volume": "Rows of the latest day (mart: of the table) are within the band of recent history.",
 }
 
