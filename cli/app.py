@@ -179,6 +179,18 @@ def run() -> None:
         _fail(
             f"runs failed: {', '.join(r.run_id for r in failed)}", "see `make dev` (Dagster UI) for details"
         )
+    from opslake.publication import NotPublished, current
+
+    try:
+        published = current(settings)
+    except NotPublished:
+        return
+    as_of = f"{published.as_of:%Y-%m-%d %H:%M} UTC" if published.as_of else "unknown"
+    console.print(
+        f"published build {published.build_id} (data as of {as_of}): {published.path}\n"
+        '[dim]next: `opslake sql "select ..."` or `duckdb -readonly '
+        f"{settings.published / 'current'}` reads it; `opslake status` describes it[/dim]"
+    )
 
 
 @app.command()
@@ -204,21 +216,22 @@ def sql(
     fmt: Annotated[str, typer.Option("--format", help="table, csv or json (one object per line).")] = "table",
     max_rows: Annotated[int, typer.Option(help="Rows shown in table format.")] = 50,
 ) -> None:
-    """Query the warehouse read-only as an analyst: masked data only, no files, no writes."""
+    """Query the published warehouse read-only as an analyst: the marts only, no files, no writes."""
     import duckdb
 
-    from opslake.warehouse import WarehouseUnavailable
-    from opslake.warehouse import query as run_query
+    from opslake.publication import NotPublished
+    from opslake.publication import query as run_query
 
     if fmt not in ("table", "csv", "json"):
         _fail(f"unknown format {fmt!r}", "use --format table, csv or json")
     try:
         rows = run_query(Settings.from_env(), query)
-    except WarehouseUnavailable as e:
-        _fail(str(e), "run `opslake run` to build it, or retry when the running build has finished")
+    except NotPublished as e:
+        _fail(str(e), "run `opslake run`: a successful build publishes the warehouse")
     except duckdb.Error as e:
         _fail(
-            str(e).splitlines()[0], "the analyst role reads the warehouse only: no files, writes or settings"
+            str(e).splitlines()[0],
+            "the analyst role reads the published marts only: no files, writes or settings",
         )
     if fmt == "csv":
         import pyarrow.csv as pacsv
@@ -232,6 +245,40 @@ def sql(
         for row in rows.slice(0, max_rows).to_pylist():
             table.add_row(*("" if v is None else str(v) for v in row.values()))
         console.print(table)
+
+
+@app.command()
+def status(
+    as_json: Annotated[bool, typer.Option("--json", help="Print the status as JSON.")] = False,
+) -> None:
+    """The current publication (build, time, data as-of, file, tables and rows) and whether a run is going on."""
+    from opslake import lake
+    from opslake.publication import NotPublished, current
+
+    settings = Settings.from_env()
+    running = lake.is_locked(settings, lake.RUN_LOCK)
+    try:
+        published = current(settings).as_dict()
+    except NotPublished:
+        published = None
+    if as_json:
+        print(json.dumps({"home": str(settings.home), "run_in_progress": running, "publication": published}))
+        return
+    console.print(
+        f"opslake at {settings.home}: {'a run is in progress' if running else 'no run in progress'}"
+    )
+    if published is None:
+        _fail(
+            "nothing has been published yet", "run `opslake run`: a successful build publishes the warehouse"
+        )
+    console.print(
+        f"published build {published['build_id']}, built {published['built_at']}, "
+        f"data as of {published['as_of'] or 'unknown'}\n{published['path']}"
+    )
+    table = Table("table", "rows", title="published marts")
+    for name, rows in published["tables"].items():
+        table.add_row(name, f"{rows:,}")
+    Console().print(table)
 
 
 def _generate_into_landing(landing: Path) -> None:

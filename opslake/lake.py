@@ -80,13 +80,31 @@ def row_count(uri: str) -> int | None:
     return int(pc.sum(actions.column("num_records")).as_py() or 0)
 
 
+RUN_LOCK = "run"  # held by `opslake run` while it builds: one build of the warehouse at a time
+
+
 @contextmanager
-def writer_lock(settings: Settings, domain: str) -> Iterator[None]:
-    """One writer per domain at a time: exactly-once ingestion and silver's high-water mark rely on it."""
+def writer_lock(settings: Settings, name: str) -> Iterator[None]:
+    """One writer at a time per name: a domain (exactly-once ingestion and silver's high-water mark rely on
+    it) or ``run`` (one build of the warehouse at a time)."""
     settings.locks.mkdir(parents=True, exist_ok=True)
-    with open(settings.locks / f"{domain}.lock", "w") as handle:
+    with open(settings.locks / f"{name}.lock", "w") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def is_locked(settings: Settings, name: str) -> bool:
+    """Whether a writer holds the lock ``name`` now."""
+    path = settings.locks / f"{name}.lock"
+    if not path.exists():
+        return False
+    with open(path) as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        fcntl.flock(handle, fcntl.LOCK_UN)
+        return False

@@ -59,6 +59,11 @@ class Settings:
         return self.home / "warehouse.duckdb"
 
     @property
+    def published(self) -> Path:
+        """The read-only published warehouses, and ``current``, the one readers open."""
+        return self.home / "published"
+
+    @property
     def build_stamp(self) -> Path:
         """The fingerprint of the inputs the warehouse was last built from (absent: it must be built)."""
         return self.home / "warehouse.built"

@@ -15,6 +15,7 @@ from orchestration.defs.governance.erasure_log import erasure_log
 from orchestration.defs.governance.retention import retention, retention_schedule
 from orchestration.defs.lineage.assets import lineage_edges
 from orchestration.defs.quality.checks import quality_checks
+from orchestration.defs.serving.assets import published_warehouse
 from orchestration.defs.silver.assets import silver_assets
 from orchestration.defs.transforms.assets import dbt_models
 from orchestration.defs.transforms.sensors import transforms_automation
@@ -35,6 +36,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
             dbt_models(settings),
             gold_tables(marts),
             lineage_edges(manifest, marts),
+            published_warehouse(marts),
         ],
         asset_checks=quality_checks(manifest),
         sensors=[landing_sensor, transforms_automation],

@@ -46,6 +46,11 @@ def materialize_all(
     fails (now, or in an earlier run and still on a fresh look), nothing downstream is built. ``checks=False``
     runs the assets without their data-quality checks (to measure what the checks cost).
     """
+    with lake.writer_lock(settings, lake.RUN_LOCK):  # `opslake status` reports a run in progress
+        return _materialize(settings, on_stage, checks)
+
+
+def _materialize(settings: Settings, on_stage, checks: bool) -> list[dg.ExecuteInProcessResult]:
     instance = runs.instance_at(settings.dagster_home)
     job = runs.asset_job(build_definitions(settings))
     bronze = [dg.AssetKey(["bronze", d]) for d in DOMAINS]

@@ -21,7 +21,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from deltalake import DeltaTable, write_deltalake
 
-from opslake import dbt_project, lake, warehouse
+from opslake import dbt_project, lake, publication, warehouse
 from opslake.settings import Settings
 from opslake.tables import ERASURE_LOG, lake_tables
 from privacy.operations import privileged
@@ -104,6 +104,8 @@ def _erase(settings: Settings, subject: str, key: bytes, requested_at: dt.dateti
             receipt.files_rewritten.append(str(path.relative_to(settings.home)))
     if warehouse.discard(settings):  # derived data: rebuilt from the erased lake by the next run
         receipt.files_rewritten.append(settings.warehouse.name)
+    for path in publication.withdraw(settings):  # republished by the next run
+        receipt.files_rewritten.append(str(path.relative_to(settings.home)))
     _log(settings, receipt)
     return receipt
 

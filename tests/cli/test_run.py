@@ -1,10 +1,14 @@
 """`opslake run` end to end on a small generated data set, with OPSLAKE_LAKE_ROOT pointing outside the home:
-every record lands once, the warehouse holds no raw email, a second run does nothing, and run, erase and
-retention all write the lake under the lake root, nothing under the home."""
+every record lands once, the warehouse holds no raw email, a second run does nothing, readers reading all along
+through an incremental and a full build never fail and always see one build, and run, erase and retention all
+write the lake under the lake root, nothing under the home."""
 
 from __future__ import annotations
 
 import datetime as dt
+import json
+import subprocess
+import sys
 from pathlib import Path
 
 import duckdb
@@ -13,7 +17,8 @@ from typer.testing import CliRunner
 
 from cli.app import app
 from demo import generate
-from opslake import lake
+from opslake import lake, warehouse
+from opslake.publication import current
 from opslake.settings import Settings
 from opslake.tables import (
     DOMAINS,
@@ -24,6 +29,41 @@ from opslake.tables import (
     QUALITY_RESULTS,
 )
 from orchestration.definitions import build_definitions
+from tests.fixtures.records import audit, write_jsonl
+
+READER = """
+import json, sys, time
+from pathlib import Path
+from opslake.publication import open_current
+from opslake.settings import Settings
+settings, out, stop = Settings.at(sys.argv[1]), open(sys.argv[2], "w"), Path(sys.argv[3])
+while not stop.exists():
+    try:
+        with open_current(settings) as con:
+            build, tables = con.execute("select build_id, tables from opslake.publication").fetchall()[0]
+            rows = con.execute("select count(*) from cost_daily").fetchall()[0][0]
+        out.write(json.dumps({"build": build, "recorded": json.loads(tables)["cost_daily"], "read": rows}) + "\\n")
+    except Exception as e:
+        out.write(json.dumps({"error": f"{type(e).__name__}: {e}"}) + "\\n")
+    out.flush()
+    time.sleep(0.1)
+"""
+
+
+def _start_readers(settings: Settings, folder: Path, n: int) -> list[subprocess.Popen]:
+    """``n`` processes reading the publication every 100 ms until ``folder/stop`` exists."""
+    folder.mkdir()
+    command = [sys.executable, "-c", READER, str(settings.home)]
+    return [subprocess.Popen([*command, str(folder / f"{i}.jsonl"), str(folder / "stop")]) for i in range(n)]
+
+
+def _stop_readers(readers: list[subprocess.Popen], folder: Path) -> list[dict]:
+    (folder / "stop").touch()
+    for reader in readers:
+        assert reader.wait(timeout=60) == 0
+    return [
+        json.loads(line) for path in sorted(folder.glob("*.jsonl")) for line in path.read_text().splitlines()
+    ]
 
 
 def _landing_line_counts(landing: Path) -> dict[str, int]:
@@ -52,10 +92,10 @@ def test_run_erase_and_retention_on_a_lake_outside_the_home(settings, tmp_path):
     assert [p for d in DOMAINS for p in (settings.landing / d).glob("*")] == []  # ingested files are archived
     assert sorted(p.name.split("-", 1)[1] for p in settings.archive.rglob("*") if p.is_file()) == landed
     with duckdb.connect(str(settings.warehouse), read_only=True) as con:
-        audit = con.execute(
+        audited = con.execute(
             "select count(*), count_if(actor_email like '%@%') from staging.stg_silver__audit_events"
         )
-        assert audit.fetchone() == (expected["audit"], 0)  # every event, pseudonyms instead of addresses
+        assert audited.fetchone() == (expected["audit"], 0)  # every event, pseudonyms instead of addresses
         tenants = con.execute(
             "select count(distinct tenant_id) from staging.stg_silver__usage_events"
         ).fetchone()
@@ -67,6 +107,18 @@ def test_run_erase_and_retention_on_a_lake_outside_the_home(settings, tmp_path):
     assert settings.warehouse.stat().st_mtime_ns == before  # nothing ran, nothing changed
     log = lake.read_table(moved.table_uri("bronze", INGEST_LOG))
     assert sum(log["accepted"].to_pylist()) == sum(expected.values())
+
+    first = current(settings).build_id
+    readers = _start_readers(settings, tmp_path / "readers", 3)
+    late = [audit(i, event_id=f"late-{i}", occurred_at=f"{dt.date.today()}T00:0{i}:00Z") for i in range(3)]
+    write_jsonl(settings.landing_dir("audit") / "late.jsonl", late)
+    assert runner.invoke(app, ["run"], env=env).exit_code == 0  # a new file: an incremental build
+    warehouse.discard(settings)  # as after an erasure: the next build is a full one
+    assert runner.invoke(app, ["run"], env=env).exit_code == 0
+    reads = _stop_readers(readers, tmp_path / "readers")
+    assert [r for r in reads if "error" in r] == []  # not one failed read
+    assert all(r["read"] == r["recorded"] for r in reads)  # each read saw the one build its record names
+    assert len({r["build"] for r in reads} - {first}) == 2  # the incremental build, then the full one
 
     emails = lake.read_table(moved.table_uri("bronze", "audit"), ["actor_email"])["actor_email"]
     subject = pc.min(emails).as_py()

@@ -7,9 +7,12 @@ import io
 
 import duckdb
 import pyarrow.parquet as pq
+import pytest
 from deltalake import DeltaTable
 
 from ingestion.landing import ingest_landing
+from opslake.publication import NotPublished, current, publish
+from opslake.warehouse import LOADS
 from privacy.erasure import erase_subject
 from privacy.presidio import column_detector, text_masker
 from privacy.silver import build_silver
@@ -58,6 +61,10 @@ def _lake_with_subject(settings):
     build_silver(settings, "audit", column_detector(), text_masker())
     with duckdb.connect(str(settings.warehouse)) as con:  # stands in for the dbt warehouse
         con.execute("create table people as select ? as email, ? as name", [EMAIL, NAME])
+        con.execute("create schema marts")
+        con.execute("create table marts.people as select ? as email, ? as name", [EMAIL, NAME])
+        con.execute(f"create table {LOADS} (table_name varchar, version bigint)")
+    publish(settings, "before-erasure")  # what readers saw holds the subject too
 
 
 def test_erasure_leaves_no_byte_of_the_subject_and_keeps_everyone_else(settings):
@@ -66,6 +73,8 @@ def test_erasure_leaves_no_byte_of_the_subject_and_keeps_everyone_else(settings)
     receipt = erase_subject(settings, EMAIL)
     assert files_holding(settings.home, [EMAIL, NAME, USER]) == []
     assert receipt.identities == 3  # the email, the name and the user id that appeared with it
+    with pytest.raises(NotPublished):  # withdrawn: the next run publishes the erased lake
+        current(settings)
     bronze = DeltaTable(settings.table_uri("bronze", "audit")).to_pyarrow_table().to_pylist()
     assert sorted(r["event_id"] for r in bronze) == ["aud-3", "aud-4"]  # rows of the subject are gone
     assert (

@@ -1,0 +1,197 @@
+"""Publication: readers (analyst SQL, dashboards, reports) see only what a successful build published.
+
+A build writes ``warehouse.duckdb``; publishing copies its marts, with a record of the build, into a new file
+``published/warehouse-<build>.duckdb`` and then points ``published/current`` at it with one atomic rename. A
+reader opens the file ``current`` names, read-only: it never sees half a build, never waits for one, and never
+holds a lock a build needs. The file is written in a storage version the DuckDB CLI 1.5 reads (DuckDB 2.0's
+default it cannot), so analysts can open it with the client they install.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from opslake.dbt_project import MARTS_SCHEMA
+from opslake.settings import Settings
+from opslake.warehouse import LOADS, SOURCES
+
+STORAGE_VERSION = "v1.0.0"  # read by DuckDB 1.x clients as well as 2.x
+RECORD = "opslake.publication"  # one row: the build this file holds
+CURRENT = "current"
+KEEP = 3  # published files kept: a reader that resolved `current` a moment ago still finds its file
+EVENT_TIME = "occurred_at"
+
+
+class NotPublished(RuntimeError):
+    """Nothing has been published yet (or the published file cannot be opened)."""
+
+
+@dataclass(frozen=True)
+class Publication:
+    """What a published file holds: the build, when, from which lake versions, and its tables' row counts."""
+
+    build_id: str
+    built_at: dt.datetime
+    as_of: dt.datetime | None  # every domain's events are known up to here (the oldest of their newest)
+    lake_versions: dict[str, int]
+    tables: dict[str, int]
+    path: Path
+
+    def as_dict(self) -> dict:
+        d = asdict(self)
+        d.update(built_at=self.built_at.isoformat(), path=str(self.path))
+        d["as_of"] = self.as_of.isoformat() if self.as_of else None
+        return d
+
+
+def publish(settings: Settings, build_id: str) -> Publication:
+    """Publish the marts of the build warehouse as a new read-only file and make it the current one."""
+    settings.published.mkdir(parents=True, exist_ok=True)
+    target = settings.published / f"warehouse-{build_id}.duckdb"
+    partial = target.with_suffix(".partial")
+    partial.unlink(missing_ok=True)
+    con = duckdb.connect()
+    try:
+        con.execute(f"attach {_sql(settings.warehouse)} as build (read_only)")
+        con.execute(f"attach {_sql(partial)} as pub (storage_version '{STORAGE_VERSION}')")
+        tables = _copy_marts(con)
+        versions = dict(con.execute(f"select table_name, version from build.{LOADS}").fetchall())
+        as_of = _as_of(con)
+        built_at = dt.datetime.now(dt.UTC)
+        con.execute("create schema pub.opslake")
+        con.execute(
+            f"create table pub.{RECORD} as select ? as build_id, ? as built_at, ? as as_of, "
+            "?::json as lake_versions, ?::json as tables",
+            [build_id, built_at, as_of, json.dumps(versions), json.dumps(tables)],
+        )
+    finally:
+        con.close()
+    os.replace(partial, target)
+    _point_current_at(settings, target)
+    _prune(settings, target)
+    return Publication(build_id, built_at, as_of, versions, tables, target)
+
+
+def _copy_marts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    names = [
+        r[0]
+        for r in con.execute(
+            "select table_name from duckdb_tables() where database_name = 'build' and schema_name = ? "
+            "order by 1",
+            [MARTS_SCHEMA],
+        ).fetchall()
+    ]
+    con.execute(f"create schema pub.{MARTS_SCHEMA}")
+    rows = {}
+    for name in names:
+        con.execute(
+            f'create table pub.{MARTS_SCHEMA}."{name}" as select * from build.{MARTS_SCHEMA}."{name}"'
+        )
+        rows[name] = con.execute(f'select count(*) from pub.{MARTS_SCHEMA}."{name}"').fetchall()[0][0]
+    return rows
+
+
+def _as_of(con: duckdb.DuckDBPyConnection) -> dt.datetime | None:
+    """The oldest of the domains' newest event times: the moment up to which every feed is known."""
+    newest = []
+    for table in SOURCES:
+        columns = con.execute(
+            "select column_name from duckdb_columns() where database_name = 'build' and schema_name = ? "
+            "and table_name = ?",
+            [table.layer, table.name],
+        ).fetchall()
+        if (EVENT_TIME,) in columns:
+            newest.append(
+                con.execute(f"select max({EVENT_TIME}) from build.{table.layer}.{table.name}").fetchall()[0][
+                    0
+                ]
+            )
+    known = [t for t in newest if t is not None]
+    return min(known) if known else None
+
+
+def _point_current_at(settings: Settings, target: Path) -> None:
+    link = settings.published / f".{CURRENT}-{target.stem}"
+    link.unlink(missing_ok=True)
+    os.symlink(target.name, link)
+    os.replace(link, settings.published / CURRENT)  # atomic: a reader resolves the old file or the new one
+
+
+def _prune(settings: Settings, current: Path) -> None:
+    files = sorted(settings.published.glob("warehouse-*.duckdb"), key=lambda p: p.stat().st_mtime_ns)
+    for old in [f for f in files if f != current][: max(0, len(files) - KEEP)]:
+        old.unlink(missing_ok=True)  # a reader that has it open keeps reading it
+
+
+def withdraw(settings: Settings) -> list[Path]:
+    """Delete every publication (an erasure: they may hold what was erased); the next build publishes anew."""
+    link = settings.published / CURRENT
+    link.unlink(missing_ok=True)
+    files = sorted(settings.published.glob("warehouse-*.duckdb")) if settings.published.exists() else []
+    for path in files:
+        path.unlink()
+    return files
+
+
+def _sql(path: Path) -> str:
+    return "'" + str(path).replace("'", "''") + "'"
+
+
+@contextmanager
+def open_current(settings: Settings, analyst: bool = True) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A read-only connection to the current publication; ``analyst`` also shuts out files, extensions and
+    settings changes (the raw lake stays out of reach), with the marts first on the search path."""
+    config = {"enable_external_access": False} if analyst else {}
+    for _ in range(KEEP):  # the file `current` named may have been pruned between resolving and opening it
+        path = current_path(settings)
+        try:
+            con = duckdb.connect(str(path), read_only=True, config=config)
+            break
+        except duckdb.IOException:
+            continue
+    else:
+        raise NotPublished(f"the published warehouse {path} cannot be opened")
+    try:
+        if analyst:
+            con.execute(f"set search_path = '{MARTS_SCHEMA},main'")
+            con.execute("set lock_configuration = true")
+        yield con
+    finally:
+        con.close()
+
+
+def current_path(settings: Settings) -> Path:
+    link = settings.published / CURRENT
+    if not link.is_symlink():
+        raise NotPublished("nothing has been published yet")
+    return settings.published / os.readlink(link)
+
+
+def current(settings: Settings) -> Publication:
+    """The record of the current publication."""
+    with open_current(settings, analyst=False) as con:
+        path = Path(
+            con.execute(
+                "select path from duckdb_databases() where database_name = current_database()"
+            ).fetchall()[0][0]
+        )
+        row = con.execute(
+            f"select build_id, built_at, as_of, lake_versions, tables from {RECORD}"
+        ).fetchall()[0]
+    build_id, built_at, as_of, versions, tables = row
+    return Publication(build_id, built_at, as_of, json.loads(versions), json.loads(tables), path)
+
+
+def query(settings: Settings, sql: str) -> pa.Table:
+    """Run one analyst query on the current publication and return its rows."""
+    with open_current(settings) as con:
+        return con.sql(sql).to_arrow_table()

@@ -1,0 +1,110 @@
+"""Publication: a build's marts become a read-only file that readers open, swapped in atomically, that the DuckDB
+CLI analysts install (1.5) reads, and that holds the record of its build."""
+
+from __future__ import annotations
+
+import datetime as dt
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from opslake.publication import KEEP, NotPublished, current, open_current, publish
+from opslake.warehouse import LOADS
+
+NEWEST = {
+    "audit": dt.datetime(2026, 11, 3, 12, tzinfo=dt.UTC),
+    "usage": dt.datetime(2026, 11, 2, 9, tzinfo=dt.UTC),
+}
+
+
+def _build(settings, rows: int) -> None:
+    """A build warehouse as a run leaves it: two marts, silver copies with event times, the loads record."""
+    with duckdb.connect(str(settings.warehouse)) as con:
+        con.execute("create schema if not exists marts")
+        con.execute("create schema if not exists silver")
+        con.execute("create or replace table marts.cost_daily as select range as n from range(?)", [rows])
+        con.execute("create or replace table marts.slo_daily as select 'checkout' as service")
+        for domain, newest in NEWEST.items():
+            con.execute(
+                f"create or replace table silver.{domain} as select ?::timestamptz as occurred_at", [newest]
+            )
+        con.execute(f"create or replace table {LOADS} (table_name varchar, version bigint)")
+        con.execute(f"insert into {LOADS} values ('silver.audit', 4), ('silver.usage', 7)")
+
+
+def test_nothing_published_yet_is_said(settings):
+    with pytest.raises(NotPublished, match="nothing has been published yet"):
+        current(settings)
+
+
+def test_a_publication_holds_the_marts_and_the_record_of_its_build(settings):
+    _build(settings, 3)
+    published = publish(settings, "build-1")
+    record = current(settings)
+    assert record == published
+    assert (record.build_id, record.tables, record.lake_versions) == (
+        "build-1",
+        {"cost_daily": 3, "slo_daily": 1},
+        {"silver.audit": 4, "silver.usage": 7},
+    )
+    assert record.as_of == min(NEWEST.values())  # every feed is known up to the oldest of the newest events
+    assert record.path == settings.published / "warehouse-build-1.duckdb"
+    with open_current(settings) as con:
+        assert con.execute("select count(*) from cost_daily").fetchall() == [(3,)]  # marts on the search path
+        schemas = {r[0] for r in con.execute("select schema_name from duckdb_tables()").fetchall()}
+    assert schemas == {"marts", "opslake"}  # no silver, no staging: the marts and the record only
+
+
+def test_the_analyst_connection_reads_no_file_and_writes_nothing(settings, tmp_path):
+    _build(settings, 1)
+    publish(settings, "build-1")
+    secret = tmp_path / "raw.csv"
+    secret.write_text("email\njane@acme.example\n")
+    with open_current(settings) as con:
+        with pytest.raises(duckdb.Error):
+            con.execute(f"select * from read_csv('{secret}')")
+        with pytest.raises(duckdb.Error):
+            con.execute("create table marts.x as select 1")
+        with pytest.raises(duckdb.Error):
+            con.execute("set enable_external_access = true")
+
+
+def test_a_reader_keeps_its_build_while_the_next_one_is_published(settings):
+    _build(settings, 2)
+    publish(settings, "build-1")
+    with open_current(settings) as old:
+        _build(
+            settings, 5
+        )  # the build warehouse is written while a reader holds the publication: no conflict
+        publish(settings, "build-2")
+        assert old.execute("select build_id from opslake.publication").fetchall() == [("build-1",)]
+        assert old.execute("select count(*) from cost_daily").fetchall() == [(2,)]
+    assert current(settings).build_id == "build-2"
+    with open_current(settings) as new:
+        assert new.execute("select count(*) from cost_daily").fetchall() == [(5,)]
+
+
+def test_old_publications_are_pruned_but_the_last_ones_kept(settings):
+    for i in range(KEEP + 2):
+        _build(settings, i + 1)
+        publish(settings, f"build-{i}")
+    kept = sorted(p.name for p in settings.published.glob("warehouse-*.duckdb"))
+    assert kept == sorted(f"warehouse-build-{i}.duckdb" for i in range(2, KEEP + 2))
+    assert list(settings.published.glob("*.partial")) == []
+
+
+def test_the_duckdb_cli_analysts_install_reads_the_publication(settings):
+    _build(settings, 4)
+    path = publish(settings, "build-1").path
+    cli = Path(sys.executable).with_name("duckdb")  # duckdb-cli 1.5 from PyPI, a dev dependency
+    version = subprocess.run([str(cli), "--version"], capture_output=True, text=True, check=True).stdout
+    assert version.startswith("v1.5")
+    sql = "select build_id, (select count(*) from marts.cost_daily) from opslake.publication"
+    out = subprocess.run(
+        [str(cli), "-readonly", "-csv", str(path), "-c", sql], capture_output=True, text=True
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.splitlines()[1] == "build-1,4"
