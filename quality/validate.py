@@ -47,9 +47,9 @@ class CheckOutcome:
 def _describe(r: Result) -> str:
     observed, subject = r.observed_value, r.column or r.expectation
     if isinstance(observed, dict) and "unexpected_count" in observed:
-        examples = (
-            observed.get("partial_unexpected_index_list") or observed.get("partial_unexpected_list") or []
-        )
+        # Rows named by their key (an event id, a referenced id) say most; bare row positions say nothing.
+        named = [i for i in observed.get("partial_unexpected_index_list") or [] if isinstance(i, dict)]
+        examples = named or observed.get("partial_unexpected_list") or []
         return f"{subject}: {observed['unexpected_count']} of {observed['element_count']} unexpected, e.g. {examples[:3]}"
     return f"{subject}: observed {observed}, expected {r.expected}"
 

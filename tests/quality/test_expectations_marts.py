@@ -156,6 +156,9 @@ def test_a_declared_range_replaces_the_name_rule(settings):
         ("change_count", {"min_value": 0}, True),
     ]
     assert failed.failures[0].observed_value["partial_unexpected_list"] == [1.5]
+    assert (
+        f"share: 1 of {len(GOOD) + 1} unexpected, e.g. [1.5]" in failed.summary()
+    )  # a value, not a row position
 
 
 @pytest.mark.parametrize(
