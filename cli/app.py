@@ -25,6 +25,10 @@ app = typer.Typer(
 )
 bench_app = typer.Typer(help="Benchmarks that print ratios against a baseline measured in the same run.")
 app.add_typer(bench_app, name="bench")
+users_app = typer.Typer(
+    help="The people who may sign in to the apps: roles tenant_viewer, analyst, compliance_officer, admin."
+)
+app.add_typer(users_app, name="users")
 console = Console(stderr=True)
 
 
@@ -191,6 +195,12 @@ def run() -> None:
         '[dim]next: `opslake sql "select ..."` or `duckdb -readonly '
         f"{settings.published / 'current'}` reads it; `opslake status` describes it[/dim]"
     )
+    from opslake.users import list_users
+
+    if not list_users(settings):
+        console.print(
+            "[dim]next: create the first user of the apps: `opslake users add NAME --role admin`[/dim]"
+        )
 
 
 @app.command()
@@ -279,6 +289,74 @@ def status(
     for name, rows in published["tables"].items():
         table.add_row(name, f"{rows:,}")
     Console().print(table)
+
+
+@users_app.command("add")
+def users_add(
+    name: Annotated[str, typer.Argument(help="The user name they sign in with.")],
+    role: Annotated[str, typer.Option(help="tenant_viewer, analyst, compliance_officer or admin.")],
+    tenant: Annotated[str | None, typer.Option(help="The one tenant a tenant_viewer sees.")] = None,
+    password_stdin: Annotated[bool, typer.Option(help="Read the password from standard input.")] = False,
+) -> None:
+    """Add a user; the password is asked twice (or read from standard input) and stored as an Argon2id hash."""
+    from opslake import users
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = typer.prompt("password", hide_input=True, confirmation_prompt=True)
+    try:
+        user = users.add(Settings.from_env(), name, role, password, tenant)
+    except users.UserError as e:
+        _fail(str(e), "see `opslake users add --help`")
+    console.print(f"added {user.name} ({user.role}{f', tenant {user.tenant_id}' if user.tenant_id else ''})")
+
+
+@users_app.command("list")
+def users_list(
+    as_json: Annotated[bool, typer.Option("--json", help="Print the users as JSON.")] = False,
+) -> None:
+    """The users, their roles and tenants (never their password hashes)."""
+    from dataclasses import asdict
+
+    from opslake import users
+
+    found = users.list_users(Settings.from_env())
+    if as_json:
+        print(json.dumps([asdict(u) for u in found]))
+        return
+    table = Table("user", "role", "tenant")
+    for user in found:
+        table.add_row(user.name, user.role, user.tenant_id or "all")
+    Console().print(table)
+
+
+@users_app.command("set-role")
+def users_set_role(
+    name: Annotated[str, typer.Argument(help="The user.")],
+    role: Annotated[str, typer.Option(help="tenant_viewer, analyst, compliance_officer or admin.")],
+    tenant: Annotated[str | None, typer.Option(help="The one tenant a tenant_viewer sees.")] = None,
+) -> None:
+    """Change a user's role (and tenant); the change is logged in lake/governance/access_log."""
+    from opslake import users
+
+    try:
+        user = users.set_role(Settings.from_env(), name, role, tenant)
+    except users.UserError as e:
+        _fail(str(e), "`opslake users list` shows the users")
+    console.print(f"{user.name} is now {user.role}{f' of tenant {user.tenant_id}' if user.tenant_id else ''}")
+
+
+@users_app.command("remove")
+def users_remove(name: Annotated[str, typer.Argument(help="The user.")]) -> None:
+    """Remove a user."""
+    from opslake import users
+
+    try:
+        users.remove(Settings.from_env(), name)
+    except users.UserError as e:
+        _fail(str(e), "`opslake users list` shows the users")
+    console.print(f"removed {name}")
 
 
 def _generate_into_landing(landing: Path) -> None:

@@ -108,6 +108,11 @@ class Settings:
         return self.home / "openlineage"
 
     @property
+    def users_file(self) -> Path:
+        """The users who may sign in to the apps, with their roles and password hashes (mode 0600)."""
+        return self.home / "secrets" / "users.json"
+
+    @property
     def secret_path(self) -> Path:
         """The per-installation pseudonymisation key (created on first use, mode 0600, never in the repo)."""
         return self.home / "secrets" / "pseudonym.key"

@@ -20,7 +20,15 @@ ERASURE_LOG = "erasure_log"  # governance: one receipt per GDPR erasure
 PRIVILEGED_OPERATIONS = "privileged_operations"  # governance: opslake's own erasures and retention runs
 QUALITY_RESULTS = "quality_results"  # governance: one row per evaluated expectation
 LINEAGE_EDGES = "lineage_edges"  # governance: the column lineage graph
-GOVERNANCE_TABLES = (CLASSIFICATION, ERASURE_LOG, PRIVILEGED_OPERATIONS, QUALITY_RESULTS, LINEAGE_EDGES)
+ACCESS_LOG = "access_log"  # governance: sign-ins, failed sign-ins and changes to users of the apps
+GOVERNANCE_TABLES = (
+    CLASSIFICATION,
+    ERASURE_LOG,
+    PRIVILEGED_OPERATIONS,
+    QUALITY_RESULTS,
+    LINEAGE_EDGES,
+    ACCESS_LOG,
+)
 
 # Columns bronze adds to every contract's fields: name -> (Arrow type, nullable, kind, meaning).
 BRONZE_COLUMNS: dict[str, tuple[pa.DataType, bool, str, str]] = {
