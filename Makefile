@@ -6,7 +6,7 @@ export UV_SYSTEM_CERTS ?= 1
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 UV := $(shell command -v uv 2>/dev/null || echo $(CURDIR)/.tools/bin/uv)
 
-.PHONY: setup run test dev bench lint clean
+.PHONY: setup run test dev dashboard bench lint clean
 
 setup: .venv/.synced
 
@@ -26,6 +26,9 @@ test: setup
 
 dev: setup
 	$(UV) run opslake dev
+
+dashboard: setup
+	$(UV) run opslake dashboard
 
 bench: setup
 	$(UV) run opslake bench ingest --events 1000000 --events 10000000

@@ -221,6 +221,23 @@ def dev(
 
 
 @app.command()
+def dashboard(
+    host: Annotated[str, typer.Option(help="Address the app listens on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port of the app.")] = 8501,
+) -> None:
+    """Start the BI app on the published warehouse (sign in with a user of `opslake users`)."""
+    import os
+
+    settings = Settings.from_env()
+    streamlit = str(Path(sys.executable).with_name("streamlit"))
+    app_file = str(PROJECT_ROOT / "dashboards" / "streamlit_app.py")
+    args = [streamlit, "run", app_file, "--server.address", host, "--server.port", str(port)]
+    args += ["--browser.gatherUsageStats", "false", "--server.headless", "true"]
+    os.chdir(PROJECT_ROOT)  # Streamlit reads .streamlit/config.toml from here
+    os.execve(streamlit, args, {**os.environ, **settings.env()})
+
+
+@app.command()
 def sql(
     query: Annotated[str, typer.Argument(help="One SQL query; unqualified names resolve in schema `marts`.")],
     fmt: Annotated[str, typer.Option("--format", help="table, csv or json (one object per line).")] = "table",
