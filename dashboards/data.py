@@ -49,10 +49,7 @@ def tenants(settings: Settings, viewer: Viewer) -> list[str]:
     """The tenants the viewer may see."""
     if viewer.tenant_id:
         return [viewer.tenant_id]
-    found = _query(
-        str(settings.home), _build(settings), f"select distinct tenant_id from {TENANT_CATALOG}", ()
-    )
-    return sorted(found["tenant_id"].to_list())
+    return _known_tenants(settings, _published(settings).build_id)
 
 
 def mart(settings: Settings, viewer: Viewer, name: str, tenant: str | None = None) -> pl.DataFrame:
@@ -61,24 +58,30 @@ def mart(settings: Settings, viewer: Viewer, name: str, tenant: str | None = Non
     allowed = ROLE_MARTS[viewer.role]
     if allowed is not EVERY_MART and name not in allowed:
         raise Forbidden(f"the {viewer.role} role does not read {name}")
-    published = publication(settings)
-    if published is None or name not in published.tables:  # names come from pages; still, never from SQL text
+    published = _published(settings)
+    if name not in published.tables:  # names come from pages; still, never from SQL text
         raise LookupError(f"the publication has no mart {name!r}")
+    home, build = str(settings.home), published.build_id
     if viewer.tenant_id:
         chosen = (viewer.tenant_id,)
-    elif tenant in tenants(settings, viewer):
+    elif tenant in _known_tenants(settings, build):
         chosen = (tenant,)
     else:  # every row, `unallocated` cost included
-        return _query(str(settings.home), _build(settings), f'select * from "{name}"', ())
+        return _query(home, build, f'select * from "{name}"', ())
     sql = f'select * from "{name}" where tenant_id in (select unnest(?::varchar[]))'
-    return _query(str(settings.home), _build(settings), sql, (chosen,))
+    return _query(home, build, sql, (chosen,))
 
 
-def _build(settings: Settings) -> str:
+def _published(settings: Settings) -> Publication:
     found = publication(settings)
     if found is None:
         raise NotPublished("nothing has been published yet")
-    return found.build_id
+    return found
+
+
+def _known_tenants(settings: Settings, build_id: str) -> list[str]:
+    found = _query(str(settings.home), build_id, f"select distinct tenant_id from {TENANT_CATALOG}", ())
+    return sorted(found["tenant_id"].to_list())
 
 
 @st.cache_data(ttl=dt.timedelta(minutes=10), show_spinner=False)

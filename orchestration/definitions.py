@@ -19,21 +19,22 @@ from orchestration.defs.serving.assets import published_warehouse
 from orchestration.defs.silver.assets import silver_assets
 from orchestration.defs.transforms.assets import dbt_models
 from orchestration.defs.transforms.sensors import transforms_automation
-from orchestration.lib.dbt import dbt_resource
+from orchestration.lib.dbt import dagster_dbt_project, dbt_resource
 from orchestration.lib.privacy import PrivacyResource
 from orchestration.lib.resources import LakeResource
 
 
 def build_definitions(settings: Settings) -> dg.Definitions:
     """Every asset, check, sensor, job and resource of opslake, for one settings object."""
-    manifest = dbt_project.load_manifest(dbt_project.prepare_manifest(settings))
+    project = dagster_dbt_project(settings)  # the manifest, parsed again only if the project changed
+    manifest = dbt_project.load_manifest(project.manifest_path)
     marts = dbt_project.mart_names(manifest)
     return dg.Definitions(
         assets=[
             *bronze_assets,
             *silver_assets,
             erasure_log,
-            dbt_models(settings),
+            dbt_models(project),
             gold_tables(marts),
             lineage_edges(manifest, marts),
             published_warehouse(marts),
@@ -44,7 +45,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         schedules=[retention_schedule],
         resources={
             "lake": LakeResource.of(settings),
-            "dbt": dbt_resource(settings),
+            "dbt": dbt_resource(project),
             "privacy": PrivacyResource(),
         },
     )

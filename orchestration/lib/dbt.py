@@ -21,11 +21,9 @@ def dagster_dbt_project(settings: Settings) -> DbtProject:
     )
 
 
-def dbt_resource(settings: Settings) -> DbtCliResource:
+def dbt_resource(project: DbtProject) -> DbtCliResource:
     """dbt run by the venv's own executable, so the definitions load whatever PATH holds (cron, systemd)."""
-    return DbtCliResource(
-        project_dir=dagster_dbt_project(settings), dbt_executable=str(dbt_project.DBT_EXECUTABLE)
-    )
+    return DbtCliResource(project_dir=project, dbt_executable=str(dbt_project.DBT_EXECUTABLE))
 
 
 class OpslakeTranslator(DagsterDbtTranslator):

@@ -63,9 +63,10 @@ def test_a_mart_whose_lineage_cannot_be_resolved_fails_closed(leaking_project):
 def test_the_dbt_step_fails_before_building_anything(leaking_project, settings):
     """The guard checks the project the dbt resource is about to build: here, the leaking copy."""
     from orchestration.defs.transforms.assets import dbt_models
+    from orchestration.lib.dbt import dagster_dbt_project
 
     result = dg.materialize(
-        [dbt_models(settings)],
+        [dbt_models(dagster_dbt_project(settings))],
         resources={
             "dbt": DbtCliResource(
                 project_dir=str(leaking_project.project), dbt_executable=str(DBT_EXECUTABLE)

@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 import dagster as dg
-from dagster_dbt import DbtCliResource, dbt_assets
+from dagster_dbt import DbtCliResource, DbtProject, dbt_assets
 
 from lineage.build import checked_graph
 from lineage.graph import ALL, LineageGraph
@@ -19,16 +19,14 @@ from lineage.pii import PiiLeak
 from opslake import dbt_project
 from opslake.settings import Settings
 from opslake.warehouse import load_sources
-from orchestration.lib.dbt import OpslakeTranslator, dagster_dbt_project
+from orchestration.lib.dbt import OpslakeTranslator
 from orchestration.lib.openlineage import emitter
 from orchestration.lib.resources import LakeResource
 
 FULL_REFRESH = "opslake/full_refresh"  # run tag: rebuild incremental models whole (silver was masked anew)
 
 
-def dbt_models(settings: Settings) -> dg.AssetsDefinition:
-    project = dagster_dbt_project(settings)
-
+def dbt_models(project: DbtProject) -> dg.AssetsDefinition:
     @dbt_assets(
         name="dbt_models",
         manifest=project.manifest_path,
