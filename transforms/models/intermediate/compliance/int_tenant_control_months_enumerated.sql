@@ -36,7 +36,7 @@ erasures as (
 
 controls as (
 
-    select control_id from {{ ref('compliance_control_catalog') }}
+    select control_id, framework, criterion, title from {{ ref('compliance_control_catalog') }}
 
 ),
 
@@ -83,6 +83,9 @@ months as (
 select
     tenants.tenant_id,
     controls.control_id,
+    controls.framework,
+    controls.criterion,
+    controls.title as control_title,
     months.month
 from tenants
 cross join controls

@@ -19,6 +19,9 @@ counted as (
     select
         spine.tenant_id,
         spine.control_id,
+        spine.framework,
+        spine.criterion,
+        spine.control_title,
         spine.month,
         count(distinct results.population_item_id) as population,
         count(distinct results.population_item_id) filter (where results.exception_id is not null) as exceptions
@@ -27,13 +30,16 @@ counted as (
         on spine.tenant_id = results.tenant_id
         and spine.control_id = results.control_id
         and spine.month = results.month
-    group by spine.tenant_id, spine.control_id, spine.month
+    group by all
 
 )
 
 select
     tenant_id,
     control_id,
+    framework,
+    criterion,
+    control_title,
     month,
     population,
     exceptions,
