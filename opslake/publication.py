@@ -1,6 +1,7 @@
 """Publication: readers (analyst SQL, dashboards, reports) see only what a successful build published.
 
-A build writes ``warehouse.duckdb``; publishing copies its marts, with a record of the build, into a new file
+A build writes ``warehouse.duckdb``; publishing copies its marts and the data health tables (``opslake.health``),
+with a record of the build, into a new file
 ``published/warehouse-<build>.duckdb`` and then points ``published/current`` at it with one atomic rename. A
 reader opens the file ``current`` names, read-only: it never sees half a build, never waits for one, and never
 holds a lock a build needs. The file is written in a storage version the DuckDB CLI 1.5 reads (DuckDB 2.0's
@@ -20,6 +21,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from opslake import health
 from opslake.dbt_project import MARTS_SCHEMA
 from opslake.settings import Settings
 from opslake.warehouse import LOADS, SOURCES
@@ -64,6 +66,7 @@ def publish(settings: Settings, build_id: str) -> Publication:
         con.execute(f"attach {_sql(settings.warehouse)} as build (read_only)")
         con.execute(f"attach {_sql(partial)} as pub (storage_version '{STORAGE_VERSION}')")
         tables = _copy_marts(con)
+        tables.update(health.copy(con, settings, "pub"))
         versions = dict(con.execute(f"select table_name, version from build.{LOADS}").fetchall())
         as_of = _as_of(con)
         built_at = dt.datetime.now(dt.UTC)
