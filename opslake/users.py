@@ -107,6 +107,33 @@ def sign_in(settings: Settings, name: str, password: str) -> User | None:
     return user if ok else None
 
 
+@dataclass(frozen=True)
+class Claims:
+    """Where an OpenID Connect identity token carries a user's role and tenant (configured per identity provider)."""
+
+    role: str = "opslake_role"
+    tenant: str = "opslake_tenant"
+    name: str = "email"
+
+
+def sign_in_oidc(settings: Settings, token: dict, claims: Claims, now: dt.datetime) -> User:
+    """The user an identity provider vouched for, from the role and tenant claims of its ID token; the sign-in is
+    logged. Raises UserError (and logs a failed sign-in) when the token has expired or its claims name no valid
+    role or tenant: the app then signs the viewer out. Streamlit does not check expiry itself."""
+    name = str(token.get(claims.name) or token.get("sub") or "")
+    expires = token.get("exp")
+    try:
+        if not isinstance(expires, int | float) or expires <= now.timestamp():
+            raise UserError("the identity token has expired (or has no expiry): sign in again")
+        tenant = token.get(claims.tenant)
+        user = _valid(name, str(token.get(claims.role) or ""), tenant if isinstance(tenant, str) else None)
+    except UserError as refused:
+        _log(settings, "sign_in_failed", User(name, "", None), name, f"oidc: {refused}")
+        raise
+    _log(settings, "sign_in", user, name, "oidc")
+    return user
+
+
 def _valid(name: str, role: str, tenant_id: str | None) -> User:
     if not NAME.fullmatch(name or ""):
         raise UserError(f"{name!r} is not a user name: 1 to 64 letters, digits or . _ @ + -")

@@ -3,6 +3,7 @@ in the access log."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import subprocess
@@ -93,3 +94,53 @@ def test_the_cli_adds_lists_and_removes_users(settings):
     assert refused.returncode == 2 and "not a role" in refused.stderr and "Traceback" not in refused.stderr
     assert opslake("remove", "ops").returncode == 0
     assert opslake("list", "--json").stdout.strip() == "[]"
+
+
+NOW = dt.datetime(2026, 12, 7, 12, tzinfo=dt.UTC)
+CLAIMS = users.Claims(role="groups_role", tenant="org_tenant", name="preferred_username")
+
+
+@pytest.mark.parametrize(
+    ("token", "expected"),
+    [
+        (
+            {
+                "preferred_username": "ana@acme.example",
+                "groups_role": "tenant_viewer",
+                "org_tenant": "t-acme",
+            },
+            users.User("ana@acme.example", "tenant_viewer", "t-acme"),
+        ),
+        ({"preferred_username": "raj", "groups_role": "analyst"}, users.User("raj", "analyst", None)),
+    ],
+)
+def test_an_identity_provider_s_token_gives_role_and_tenant_from_its_claims(settings, token, expected):
+    token = {**token, "exp": NOW.timestamp() + 60}
+    assert users.sign_in_oidc(settings, token, CLAIMS, NOW) == expected
+    assert _log(settings) == [("sign_in", expected.name)]
+
+
+@pytest.mark.parametrize(
+    ("token", "why"),
+    [
+        ({"exp": NOW.timestamp(), "groups_role": "analyst"}, "expired"),  # expiring now is expired
+        ({"exp": NOW.timestamp() - 1, "groups_role": "analyst"}, "expired"),
+        ({"groups_role": "analyst"}, "expired"),  # no expiry: never trusted forever
+        ({"exp": "tomorrow", "groups_role": "analyst"}, "expired"),
+        ({"exp": NOW.timestamp() + 60}, "is not a role"),  # no role claim: no access, not a default role
+        ({"exp": NOW.timestamp() + 60, "groups_role": "superuser"}, "is not a role"),
+        ({"exp": NOW.timestamp() + 60, "groups_role": "tenant_viewer"}, "needs --tenant"),
+        (
+            {"exp": NOW.timestamp() + 60, "groups_role": "tenant_viewer", "org_tenant": ["t-a", "t-b"]},
+            "needs",
+        ),
+        (
+            {"exp": NOW.timestamp() + 60, "groups_role": "analyst", "org_tenant": "t-acme"},
+            "only a tenant viewer",
+        ),
+    ],
+)
+def test_an_expired_token_or_missing_claims_sign_no_one_in(settings, token, why):
+    with pytest.raises(users.UserError, match=why):
+        users.sign_in_oidc(settings, {"preferred_username": "mallory", **token}, CLAIMS, NOW)
+    assert _log(settings) == [("sign_in_failed", "mallory")]
