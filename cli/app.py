@@ -491,6 +491,38 @@ def bench_marts(
         out.write_text(json.dumps(m.as_dict(), indent=2) + "\n")
 
 
+@bench_app.command("pages")
+def bench_pages(
+    repeat: Annotated[int, typer.Option(help="Warm visits of each page.")] = 5,
+    out: Annotated[Path | None, typer.Option(help="Write the figures as JSON here.")] = None,
+) -> None:
+    """Each page of the BI app in headless Chromium, cold and warm, against the sign-in page's round trip."""
+    from rich.table import Table
+
+    from cli.bench.pages import CHROMIUM, measure, report
+    from opslake.publication import NotPublished, current
+
+    settings = Settings.from_env()
+    try:
+        published = current(settings)
+    except NotPublished:
+        _fail("nothing has been published yet", "run `opslake run` first: the pages read the publication")
+    if not CHROMIUM.exists():
+        _fail(f"no Chromium at {CHROMIUM}", "install it: `apt-get install -y chromium`")
+    baseline, times = measure(settings, repeat, echo=console.print)
+    table = Table("page", "cold s", "warm p50 s", "warm p95 s", "warm p50 / sign-in page")
+    for row in report(baseline, times):
+        table.add_row(*row)
+    console.print(
+        f"publication {published.build_id} ({sum(published.tables.values()):,} rows); sign-in page {baseline:.2f}s"
+    )
+    console.print(table)
+    if out:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        figures = {t: {"cold": p.cold, "warm": p.warm} for t, p in times.items()}
+        out.write_text(json.dumps({"baseline_s": baseline, "pages": figures}, indent=2) + "\n")
+
+
 def main() -> None:
     # Dagster flags APIs it still calls beta (code references, backfill policies) on every load: noise to users.
     warnings.filterwarnings("ignore", message=r".* is currently in beta")

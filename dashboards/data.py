@@ -21,9 +21,13 @@ ROLE_MARTS: dict[str, frozenset[str] | None] = {
     "compliance_officer": frozenset({"compliance_controls", "compliance_exceptions"}),
     "admin": EVERY_MART,
 }
-TENANT_CATALOG = (
-    "tenant_usage_monthly"  # every tenant has its usage months: the list of tenants to choose from
-)
+TENANT = "tenant_id"  # the column every mart carries
+UNALLOCATED = "unallocated"  # the tenant id cost_allocation_monthly gives what no rule could allocate
+
+
+# Data health covers every tenant's feeds at once (volumes, checks): not for a tenant viewer.
+HEALTH_ROLES = frozenset({"analyst", "compliance_officer", "admin"})
+HEALTH_SCHEMA = "health"
 
 
 class Forbidden(PermissionError):
@@ -59,7 +63,7 @@ def mart(settings: Settings, viewer: Viewer, name: str, tenant: str | None = Non
     if allowed is not EVERY_MART and name not in allowed:
         raise Forbidden(f"the {viewer.role} role does not read {name}")
     published = _published(settings)
-    if name not in published.tables:  # names come from pages; still, never from SQL text
+    if name not in published.tables or "." in name:  # names come from pages; still, never from SQL text
         raise LookupError(f"the publication has no mart {name!r}")
     home, build = str(settings.home), published.build_id
     if viewer.tenant_id:
@@ -72,6 +76,16 @@ def mart(settings: Settings, viewer: Viewer, name: str, tenant: str | None = Non
     return _query(home, build, sql, (chosen,))
 
 
+def health(settings: Settings, viewer: Viewer, name: str) -> pl.DataFrame | None:
+    """A data health table (``opslake.health``); None when this publication has none (nothing checked yet)."""
+    if viewer.role not in HEALTH_ROLES:
+        raise Forbidden(f"the {viewer.role} role does not read data health")
+    published = _published(settings)
+    if f"{HEALTH_SCHEMA}.{name}" not in published.tables:
+        return None
+    return _query(str(settings.home), published.build_id, f'select * from {HEALTH_SCHEMA}."{name}"', ())
+
+
 def _published(settings: Settings) -> Publication:
     found = publication(settings)
     if found is None:
@@ -80,8 +94,12 @@ def _published(settings: Settings) -> Publication:
 
 
 def _known_tenants(settings: Settings, build_id: str) -> list[str]:
-    found = _query(str(settings.home), build_id, f"select distinct tenant_id from {TENANT_CATALOG}", ())
-    return sorted(found["tenant_id"].to_list())
+    """Every tenant id in any published mart: customers, the operator that deploys, and cost no rule allocated."""
+    published = _published(settings)
+    marts = sorted(name for name in published.tables if "." not in name)  # health.* tables have no tenant
+    union = " union ".join(f'select {TENANT} from "{name}"' for name in marts)
+    found = _query(str(settings.home), build_id, f"select distinct {TENANT} from ({union})", ())
+    return sorted(found[TENANT].drop_nulls().to_list())
 
 
 @st.cache_data(ttl=dt.timedelta(minutes=10), show_spinner=False)

@@ -2,21 +2,45 @@
 
 from __future__ import annotations
 
-import functools
-
 import streamlit as st
 
-from dashboards import auth
-from dashboards.app_pages import overview
+from dashboards import auth, ui
 from opslake.settings import Settings
+
+EVERYONE = frozenset({"tenant_viewer", "analyst", "compliance_officer", "admin"})
+READERS = frozenset({"tenant_viewer", "analyst", "admin"})
+GOVERNANCE = frozenset({"analyst", "compliance_officer", "admin"})
+PAGES = {  # section -> (page script, title, icon, roles that open it)
+    "": [("overview", "Overview", ":material/dashboard:", READERS)],
+    "Engineering": [
+        ("flow", "Flow", ":material/conveyor_belt:", READERS),
+        ("delivery", "Delivery", ":material/rocket_launch:", READERS),
+    ],
+    "Operations": [
+        ("reliability", "Reliability", ":material/monitor_heart:", READERS),
+        ("cost", "Cost", ":material/payments:", READERS),
+    ],
+    "Governance": [
+        ("compliance", "Compliance", ":material/verified_user:", EVERYONE),
+        ("health", "Data health", ":material/health_and_safety:", GOVERNANCE),
+    ],
+}
 
 st.set_page_config(page_title="opslake", page_icon=":material/monitoring:", layout="wide")
 settings = Settings.from_env()
 viewer = auth.signed_in(settings)
+st.session_state[ui.PAGE_INPUTS] = (settings, viewer)
 
 with st.sidebar:
     st.caption(f"Signed in as **{viewer.name}** ({viewer.role.replace('_', ' ')})")
     st.button("Sign out", on_click=auth.sign_out)
 
-pages = [st.Page(functools.partial(overview.render, settings, viewer), title="Overview", url_path="overview")]
-st.navigation(pages).run()
+navigation = {
+    section: [
+        st.Page(f"app_pages/{script}.py", title=title, icon=icon)
+        for script, title, icon, roles in pages
+        if viewer.role in roles
+    ]
+    for section, pages in PAGES.items()
+}
+st.navigation({section: pages for section, pages in navigation.items() if pages}).run()

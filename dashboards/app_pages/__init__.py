@@ -1,1 +1,1 @@
-"""One module per page, each with ``render(settings, viewer)``."""
+"""The app's pages: each file is a page script the router runs; it renders with ``ui.show``."""

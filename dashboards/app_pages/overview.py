@@ -11,93 +11,114 @@ import altair as alt
 import polars as pl
 import streamlit as st
 
-from dashboards import data
+from dashboards import data, ui
 from dashboards.data import Viewer
+from dashboards.ui import COUNT, MONEY, SHARE, Column, Context
 from opslake.settings import Settings
 
-ALL = "All tenants"
-MONEY, COUNT, SHARE = "%.2f", "%d", "percent"
-COLUMNS = {  # label and number format of each column people see
-    "tenant_id": ("Tenant", None),
-    "effective_cost_last_month": ("Effective cost, last month", MONEY),
-    "effective_cost_month_to_date": ("Effective cost, month to date", MONEY),
-    "slo_alerts_firing": ("SLO alerts firing", COUNT),
-    "controls_failing_last_month": ("Controls failing, last month", COUNT),
-    "deployments_last_month": ("Deployments, last month", COUNT),
-    "change_failure_rate_last_month": ("Change failure rate, last month", SHARE),
-    "flow_velocity_last_full_week": ("Flow velocity, last full week", COUNT),
+CARDS_PER_ROW = 3
+COLUMNS = {
+    "tenant_id": Column("Tenant"),
+    "effective_cost_last_month": Column("Effective cost, last month", MONEY),
+    "effective_cost_month_to_date": Column("Effective cost, month to date", MONEY),
+    "slo_alerts_firing": Column("SLO alerts firing", COUNT),
+    "controls_failing_last_month": Column("Controls failing, last month", COUNT),
+    "deployments_last_month": Column("Deployments, last month", COUNT),
+    "change_failure_rate_last_month": Column("Change failure rate, last month", SHARE),
+    "flow_velocity_last_full_week": Column("Flow velocity, last full week", COUNT),
 }
 
 
-def render(settings: Settings, viewer: Viewer) -> None:
-    st.title("Overview")
-    published = data.publication(settings)
-    if published is None:
-        st.info("Nothing has been published yet: run `opslake run`, and this page shows its results.")
+def _render(ctx: Context) -> None:
+    if data.ROLE_MARTS[ctx.viewer.role] is not data.EVERY_MART:
+        st.info("Your role opens the compliance and data health pages: choose one in the sidebar.")
         return
-    as_of = published.as_of or published.built_at
-    st.caption(f"Data as of {as_of:%Y-%m-%d %H:%M} UTC, built {published.built_at:%Y-%m-%d %H:%M} UTC")
-    if data.ROLE_MARTS[viewer.role] is not data.EVERY_MART:
-        st.info("Your role opens the compliance pages only.")
-        return
-    tenant = _tenant_filter(settings, viewer)
-    partial = as_of.date().replace(day=1)  # the month the data is still arriving in
+    tenant = ui.tenant_filter(ctx)
+    partial = ctx.current_month
     closed = (partial - dt.timedelta(days=1)).replace(day=1)
+    settings, viewer = ctx.settings, ctx.viewer
+    _headline(ctx, tenant, closed)
     st.subheader("Tenants")
     st.caption(
         f"Cost, compliance: {closed:%B %Y}, and {partial:%B %Y} to date (partial); SLO alerts: firing now."
     )
     tenants = _tenants(settings, viewer, tenant, closed, partial)
-    _table(tenants, "tenants.csv", "No cost, SLO or compliance data for this selection yet.")
+    ui.table(tenants, "tenants", COLUMNS, "No cost, SLO or compliance data for this selection yet.")
     st.subheader("Engineering")
-    st.caption(f"Delivery: {closed:%B %Y}; flow: the last full week before {as_of:%Y-%m-%d}.")
-    _table(
-        _engineering(settings, viewer, tenant, closed, as_of.date()), "engineering.csv", "No delivery data."
-    )
+    st.caption(f"Delivery: {closed:%B %Y}; flow: the last full week before {ctx.as_of:%Y-%m-%d}.")
+    engineering = _engineering(settings, viewer, tenant, closed, ctx.current_week)
+    ui.table(engineering, "engineering", COLUMNS, "No delivery data for this selection.")
     cost = data.mart(settings, viewer, "cost_allocation_monthly", tenant)
     if not cost.is_empty():
         st.subheader("Effective cost by month")
         st.caption(f"{partial:%B %Y} is partial: its data is still arriving.")
         chart = (
-            # Decimals leave polars for Vega as unscaled integers: hand over floats.
-            alt.Chart(cost.select("tenant_id", "month", pl.col("allocated_effective_cost").cast(pl.Float64)))
+            alt.Chart(ui.as_float(cost.select("tenant_id", "month", "allocated_effective_cost")))
             .mark_bar()
             .encode(
                 x=alt.X("yearmonth(month):O", title="month"),
                 y=alt.Y("sum(allocated_effective_cost):Q", title="effective cost"),
                 color=alt.Color("tenant_id:N", title="tenant", scale=alt.Scale(scheme="category20")),
-                tooltip=["tenant_id", "month", "allocated_effective_cost"],
+                tooltip=["tenant_id", "month", alt.Tooltip("sum(allocated_effective_cost):Q", format=",.2f")],
             )
         )
         st.altair_chart(chart, width="stretch")
 
 
-def _tenant_filter(settings: Settings, viewer: Viewer) -> str | None:
-    """The tenant chosen in the URL or the selector; a tenant viewer has no choice to make."""
-    if viewer.tenant_id:
-        st.caption(f"Tenant **{viewer.tenant_id}**")
-        return viewer.tenant_id
-    options = [ALL, *data.tenants(settings, viewer)]
-    wanted = st.query_params.get("tenant")
-    chosen = st.selectbox("Tenant", options, index=options.index(wanted) if wanted in options else 0)
-    if chosen == ALL:
-        st.query_params.pop("tenant", None)
-        return None
-    st.query_params["tenant"] = chosen
-    return chosen
+def _headline(ctx: Context, tenant: str | None, closed: dt.date) -> None:
+    """One card per page: its headline figure for the last complete period, the change from the period before,
+    its trend over complete periods, and a link to the page (with the tenant chosen here)."""
+    settings, viewer = ctx.settings, ctx.viewer
+    cost = _monthly(
+        data.mart(settings, viewer, "cost_allocation_monthly", tenant), "allocated_effective_cost", closed
+    )
+    dora = data.mart(settings, viewer, "dora_metrics_monthly", tenant)
+    deployments = _monthly(dora, "deployments", closed)
+    attempts = _monthly(dora, "production_deployment_attempts", closed)
+    failures = _monthly(dora, "change_failures", closed)
+    failure_rate = [f / a if a else None for f, a in zip(failures, attempts, strict=True)]
+    flow = data.mart(settings, viewer, "flow_metrics_weekly", tenant)
+    weekly = (
+        flow.filter(pl.col("week_start") < ctx.current_week)
+        .group_by("week_start")
+        .agg(pl.col("flow_velocity").sum())
+        .sort("week_start")["flow_velocity"]
+        .to_list()
+    )
+    alerts = data.mart(settings, viewer, "slo_burn_alerts", tenant)
+    controls = data.mart(settings, viewer, "compliance_controls", tenant)
+    failing = _monthly(
+        controls.with_columns(failing=(pl.col("status") == "fail").cast(pl.Int64)), "failing", closed
+    )
+    params = {"tenant": tenant} if tenant and not viewer.tenant_id else None
+    cards = [
+        (f"Effective cost, {closed:%b %Y}", cost, "cost", "Cost", "inverse", "accounting"),
+        (f"Deployments, {closed:%b %Y}", deployments, "delivery", "Delivery", "normal", "localized"),
+        (f"Change failure rate, {closed:%b %Y}", failure_rate, "delivery", "Delivery", "inverse", "percent"),
+        ("Flow velocity, last full week", weekly, "flow", "Flow", "normal", "localized"),
+        (f"Controls failing, {closed:%b %Y}", failing, "compliance", "Compliance", "inverse", "localized"),
+    ]
+    firing = [int(alerts["is_open"].sum())] if not alerts.is_empty() else []
+    cards.append(("SLO alerts firing now", firing, "reliability", "Reliability", "inverse", "localized"))
+    for row in range(0, len(cards), CARDS_PER_ROW):
+        for column, (label, series, page, title, colour, fmt) in zip(
+            st.columns(CARDS_PER_ROW), cards[row : row + CARDS_PER_ROW], strict=False
+        ):
+            with column:
+                known = [v for v in series if v is not None]
+                value = known[-1] if known else None
+                delta = value - known[-2] if len(known) > 1 else None
+                trend = known if len(known) > 1 else None
+                st.metric(label, value, delta, delta_color=colour, border=True, chart_data=trend, format=fmt)
+                st.page_link(f"app_pages/{page}.py", label=f"{title} →", query_params=params)
 
 
-def _table(frame: pl.DataFrame, file_name: str, empty: str) -> None:
+def _monthly(frame: pl.DataFrame, column: str, closed: dt.date) -> list:
+    """The column's total per complete month, oldest first."""
     if frame.is_empty():
-        st.info(empty)
-        return
-    config = {
-        name: st.column_config.NumberColumn(label, format=fmt) if fmt else st.column_config.TextColumn(label)
-        for name, (label, fmt) in COLUMNS.items()
-        if name in frame.columns
-    }
-    st.dataframe(frame, hide_index=True, width="stretch", column_config=config)
-    st.download_button("Download CSV", frame.write_csv(), file_name=file_name, mime="text/csv", key=file_name)
+        return []
+    totals = frame.filter(pl.col("month") <= closed).group_by("month").agg(pl.col(column).sum()).sort("month")
+    return [float(v) if v is not None else None for v in totals[column].to_list()]
 
 
 def _tenants(
@@ -128,7 +149,7 @@ def _tenants(
 
 
 def _engineering(
-    settings: Settings, viewer: Viewer, tenant: str | None, closed: dt.date, today: dt.date
+    settings: Settings, viewer: Viewer, tenant: str | None, closed: dt.date, current_week: dt.date
 ) -> pl.DataFrame:
     """Per tenant with delivery data: the last closed month's deployments and change failure rate, and the flow
     velocity of the last full week."""
@@ -143,7 +164,7 @@ def _engineering(
             ),
         )
     )
-    last_full_week = today - dt.timedelta(days=today.weekday() + 7)
+    last_full_week = current_week - dt.timedelta(days=7)
     flow = (
         data.mart(settings, viewer, "flow_metrics_weekly", tenant)
         .filter(pl.col("week_start") == last_full_week)
@@ -162,3 +183,6 @@ def _joined(parts: list[pl.DataFrame], counts: list[str]) -> pl.DataFrame:
     return (
         rows.with_columns(pl.col(counts).fill_null(0)).sort("tenant_id") if counts else rows.sort("tenant_id")
     )
+
+
+ui.show("Overview", _render)
