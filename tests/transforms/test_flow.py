@@ -1,4 +1,6 @@
-"""The SAFe flow marts, recomputed a second way in plain Python from the staging rows of the built lake."""
+"""The SAFe flow marts, recomputed a second way in plain Python from the staging rows of the built lake: team
+flow (stories, enablers, defects, risks) per team and week, features per ART and week, epics per tenant and
+month."""
 
 from __future__ import annotations
 
@@ -39,6 +41,15 @@ def midnight(day: dt.date) -> dt.datetime:
     return dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC)
 
 
+def first_of_month(day: dt.date) -> dt.date:
+    return day.replace(day=1)
+
+
+def p85(values: list[float]) -> float:
+    """The 85th percentile by linear interpolation between the closest ranks."""
+    return values[0] if len(values) == 1 else statistics.quantiles(values, n=20, method="inclusive")[16]
+
+
 class Item:
     """One work item's history: its states in time order, with the item's start and final done."""
 
@@ -61,6 +72,15 @@ class Item:
             return None
         return (self.done_at - self.started).total_seconds() / 86400
 
+    def active_days(self) -> float:
+        """Time spent in active states, between each entry into one and the next transition."""
+        spans = zip(self.times, self.times[1:], self.classes, strict=False)
+        return sum((end - begin).total_seconds() for begin, end, c in spans if c == "active") / 86400
+
+    @property
+    def reopened(self) -> bool:
+        return self.done_at is not None and "done" in self.classes[:-1]
+
     def in_progress_at(self, instant: dt.datetime) -> bool:
         """Started and not done, by the state after every transition strictly before ``instant``."""
         i = bisect.bisect_left(self.times, instant) - 1
@@ -81,47 +101,105 @@ def coverage(built_lake) -> dict[str, tuple[dt.date, dt.date]]:
 
 
 @pytest.fixture(scope="module")
-def items(built_lake, coverage) -> dict[tuple[str, str], Item]:
+def every_item(built_lake, coverage) -> dict[tuple[str, str], Item]:
     classes = seed("work_item_states", "state", "state_class")
-    flow_types = seed("work_item_types", "work_item_type", "flow_item_type")
     by_item: dict[tuple[str, str], list[dict]] = defaultdict(list)
     for row in built_lake.dicts(
         "select event_id, tenant_id, work_item_id, work_item_type, art, team, from_state, to_state, occurred_at"
         " from staging.stg_silver__work_item_transitions"
     ):
         by_item[row["tenant_id"], row["work_item_id"]].append(row)
-    out = {key: Item(rows, coverage[key[0]][0], classes) for key, rows in by_item.items()}
-    return {key: item for key, item in out.items() if flow_types[item.type]}
+    return {key: Item(rows, coverage[key[0]][0], classes) for key, rows in by_item.items()}
 
 
 @pytest.fixture(scope="module")
-def expected_weeks(items, coverage) -> dict[tuple, dict]:
-    """Velocity, median flow time and average end-of-day WIP per team-week, from first to last activity."""
-    teams: dict[tuple[str, str, str], list[Item]] = defaultdict(list)
-    for (tenant, _), item in items.items():
-        teams[tenant, item.art, item.team].append(item)
-    weeks: dict[tuple, dict] = {}
-    for (tenant, art, team), team_items in teams.items():
-        active_days = set().union(*(i.activity_days for i in team_items))
-        first, last = monday(min(active_days)), monday(max(active_days))
+def items(every_item) -> dict[tuple[str, str], Item]:
+    """Team-flow items: the types with a SAFe flow item type."""
+    flow_types = seed("work_item_types", "work_item_type", "flow_item_type")
+    return {key: item for key, item in every_item.items() if flow_types[item.type]}
+
+
+def expected_series(groups: dict[tuple, list[Item]], coverage, period) -> dict[tuple, dict]:
+    """Per group of items (a team, an ART, a portfolio) and period (``period`` maps a day to its start), from
+    the period of the group's first transition to that of its last: the completions' velocity, reopened ones,
+    flow time p50 and p85, efficiency, and the end-of-day WIP averaged over the covered days."""
+    out: dict[tuple, dict] = {}
+    for key, group in groups.items():
+        tenant = key[0]
+        active_days = set().union(*(i.activity_days for i in group))
+        first, last = period(min(active_days)), period(max(active_days))
         covered_from, covered_to = coverage[tenant]
         wip: dict[dt.date, list[int]] = defaultdict(list)
         day = covered_from
         while day <= covered_to:
-            if first <= monday(day) <= last:
+            if first <= period(day) <= last:
                 end = midnight(day + DAY)
-                wip[monday(day)].append(sum(i.in_progress_at(end) for i in team_items))
+                wip[period(day)].append(sum(i.in_progress_at(end) for i in group))
             day += DAY
-        for week, counts in wip.items():
-            done = [i for i in team_items if i.done_at and monday(utc_date(i.done_at)) == week]
-            flow_times = [f for f in (i.flow_time_days() for i in done) if f is not None]
-            weeks[tenant, art, team, week] = {
+        for start, counts in wip.items():
+            done = [i for i in group if i.done_at and period(utc_date(i.done_at)) == start]
+            measured = [i for i in done if i.flow_time_days() is not None]
+            flow_times = sorted(i.flow_time_days() for i in measured)
+            out[(*key, start)] = {
                 "velocity": len(done),
+                "reopened": sum(i.reopened for i in done),
+                "measured": len(measured),
                 "p50": statistics.median(flow_times) if flow_times else None,
+                "p85": p85(flow_times) if flow_times else None,
+                "efficiency": sum(i.active_days() for i in measured) / sum(flow_times)
+                if flow_times
+                else None,
                 "wip": sum(counts) / len(counts),
                 "days": len(counts),
             }
-    return weeks
+    return out
+
+
+@pytest.fixture(scope="module")
+def expected_weeks(items, coverage) -> dict[tuple, dict]:
+    """Team flow per team-week."""
+    teams: dict[tuple[str, str, str], list[Item]] = defaultdict(list)
+    for (tenant, _), item in items.items():
+        teams[tenant, item.art, item.team].append(item)
+    return expected_series(teams, coverage, monday)
+
+
+@pytest.fixture(scope="module")
+def expected_art_weeks(every_item, coverage) -> dict[tuple, dict]:
+    """Features per ART-week, whatever their team."""
+    arts: dict[tuple[str, str], list[Item]] = defaultdict(list)
+    for (tenant, _), item in every_item.items():
+        if item.type == "feature":
+            arts[tenant, item.art].append(item)
+    return expected_series(arts, coverage, monday)
+
+
+@pytest.fixture(scope="module")
+def expected_portfolio_months(every_item, coverage) -> dict[tuple, dict]:
+    """Epics per tenant-month, whatever their ART and team."""
+    portfolios: dict[tuple[str], list[Item]] = defaultdict(list)
+    for (tenant, _), item in every_item.items():
+        if item.type == "epic":
+            portfolios[(tenant,)].append(item)
+    return expected_series(portfolios, coverage, first_of_month)
+
+
+def assert_matches(row: dict, expected: dict, key: tuple) -> None:
+    """A mart row against the Python figures: counts exactly, averages and times to rounding."""
+    assert row["flow_velocity"] == expected["velocity"], key
+    assert row["reopened_completed"] == expected["reopened"], key
+    assert row["flow_time_items"] == expected["measured"], key
+    assert row["days_observed"] == expected["days"], key
+    assert row["flow_load_avg_wip"] == pytest.approx(expected["wip"], abs=1e-9), key
+    for column, name in (
+        ("flow_time_p50_days", "p50"),
+        ("flow_time_p85_days", "p85"),
+        ("flow_efficiency", "efficiency"),
+    ):
+        if expected[name] is None:
+            assert row[column] is None, (key, column)
+        else:
+            assert row[column] == pytest.approx(expected[name], abs=1e-6), (key, column)
 
 
 def test_weekly_series_is_continuous_per_team(built_lake, expected_weeks):
@@ -151,6 +229,16 @@ def test_velocity_flow_time_and_load_match_python(built_lake, expected_weeks):
             assert row["flow_time_p50_days"] is None, key
         else:
             assert row["flow_time_p50_days"] == pytest.approx(expected["p50"], abs=1e-6), key
+
+
+def test_team_reopened_flow_time_p85_and_efficiency_match_python(built_lake, expected_weeks):
+    mart = {
+        (r["tenant_id"], r["art"], r["team"], r["week_start"]): r
+        for r in built_lake.dicts("select * from marts.flow_metrics_weekly")
+    }
+    assert sum(e["measured"] for e in expected_weeks.values()) > 100
+    for key, expected in expected_weeks.items():
+        assert_matches(mart[key], expected, key)
 
 
 def test_distribution_and_shares_add_up(built_lake):
@@ -209,3 +297,48 @@ def test_predictability_matches_python(built_lake):
         if all(a is None for a in actuals):
             assert row["scoring_status"] == "not_scored", key
     assert scored, "at least one PI ends inside the generated range"
+
+
+def test_art_weekly_series_matches_python(built_lake, expected_art_weeks):
+    mart = {
+        (r["tenant_id"], r["art"], r["week_start"]): r
+        for r in built_lake.dicts("select * from marts.flow_metrics_art_weekly")
+    }
+    assert set(mart) == set(expected_art_weeks)
+    assert sum(e["velocity"] for e in expected_art_weeks.values()) > 10, "features finish inside the data"
+    for key, expected in expected_art_weeks.items():
+        assert_matches(mart[key], expected, key)
+    by_art: dict[tuple, list[dt.date]] = defaultdict(list)
+    for tenant, art, week in mart:
+        by_art[tenant, art].append(week)
+    for weeks in by_art.values():
+        weeks.sort()
+        assert all(b - a == dt.timedelta(weeks=1) for a, b in zip(weeks, weeks[1:], strict=False))
+
+
+def test_portfolio_monthly_series_matches_python(built_lake, expected_portfolio_months):
+    mart = {
+        (r["tenant_id"], r["month"]): r
+        for r in built_lake.dicts("select * from marts.flow_metrics_portfolio_monthly")
+    }
+    assert set(mart) == set(expected_portfolio_months)
+    assert sum(e["velocity"] for e in expected_portfolio_months.values()) > 0, "epics finish inside the data"
+    for key, expected in expected_portfolio_months.items():
+        assert_matches(mart[key], expected, key)
+
+
+def test_each_completion_counts_at_one_level_only(built_lake, every_item):
+    """Stories and the like in team flow, features in ART flow, epics in the portfolio: every done item once."""
+    done = defaultdict(int)
+    for item in every_item.values():
+        if item.done_at:
+            done["epic" if item.type == "epic" else "feature" if item.type == "feature" else "team"] += 1
+    counted = {
+        level: built_lake.query(f"select coalesce(sum(flow_velocity), 0) from marts.{mart}")[0][0]
+        for level, mart in (
+            ("team", "flow_metrics_weekly"),
+            ("feature", "flow_metrics_art_weekly"),
+            ("epic", "flow_metrics_portfolio_monthly"),
+        )
+    }
+    assert counted == dict(done)

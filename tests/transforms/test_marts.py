@@ -28,9 +28,9 @@ def _mart_node(nodes: dict, name: str) -> dict:
 
 def test_the_issue_s_marts_all_exist():
     expected = {
-        "flow_metrics_weekly", "flow_predictability", "dora_metrics_monthly", "slo_daily", "slo_burn_alerts",
-        "incident_metrics_monthly", "cost_daily", "cost_allocation_monthly", "compliance_controls",
-        "compliance_exceptions", "tenant_usage_monthly",
+        "flow_metrics_weekly", "flow_metrics_art_weekly", "flow_metrics_portfolio_monthly", "flow_predictability",
+        "dora_metrics_monthly", "slo_daily", "slo_burn_alerts", "incident_metrics_monthly", "cost_daily",
+        "cost_allocation_monthly", "compliance_controls", "compliance_exceptions", "tenant_usage_monthly",
     }  # fmt: skip
     assert expected <= set(MARTS)
 

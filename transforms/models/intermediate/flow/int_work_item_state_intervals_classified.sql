@@ -1,8 +1,9 @@
 -- One row per period a work item spent in one state, classed active / waiting / done by the seed
--- `work_item_states`, and typed by the seed `work_item_types`. A period runs from the transition into the state
--- to the next transition of the item (open while it is the current state). An item first seen moving out of a
--- state (created before the delivery feed begins) gets a leading period in that state from the start of
--- coverage: its state before is known, its start is not (`is_before_coverage`).
+-- `work_item_states`, and typed by the seed `work_item_types` (its flow item type, and the level whose flow it
+-- counts in: team, art or portfolio). A period runs from the transition into the state to the next transition
+-- of the item (open while it is the current state). An item first seen moving out of a state (created before
+-- the delivery feed begins) gets a leading period in that state from the start of coverage: its state before
+-- is known, its start is not (`is_before_coverage`).
 with
 
 transitions as (
@@ -111,7 +112,8 @@ classified as (
         periods.work_item_id,
         work_items.work_item_type,
         types.flow_item_type,
-        types.flow_item_type is not null as is_team_flow_item,
+        types.flow_level,
+        types.flow_level = 'team' as is_team_flow_item,
         work_items.art,
         work_items.team,
         periods.state,
@@ -146,6 +148,7 @@ select
     work_item_id,
     work_item_type,
     flow_item_type,
+    flow_level,
     is_team_flow_item,
     art,
     team,

@@ -13,7 +13,8 @@ work_items as (
 
 team_days as (
 
-    select * from {{ ref('int_team_days_wip_counted') }}
+    select * from {{ ref('int_flow_unit_days_wip_counted') }}
+    where flow_level = 'team'
 
 ),
 
@@ -54,24 +55,19 @@ team_weeks as (
 ),
 
 -- Completions count in the week of the item's final entry into done; an item reopened and not yet done again
--- is not a completion.
+-- is not a completion. Flow efficiency is time-weighted over the week's measured completions (total active
+-- time over total flow time), so a long item weighs as much as the time it spent.
 completions as (
 
     select
         tenant_id,
         team,
         done_week as week_start,
-        count(*) as flow_velocity,
+        {{ flow_completion_metrics() }},
         count(*) filter (where flow_item_type = 'feature') as features_completed,
         count(*) filter (where flow_item_type = 'enabler') as enablers_completed,
         count(*) filter (where flow_item_type = 'defect') as defects_completed,
-        count(*) filter (where flow_item_type = 'risk') as risks_completed,
-        count(*) filter (where times_reopened > 0) as reopened_completed,
-        count(*) filter (where is_flow_time_measured) as flow_time_items,
-        percentile_cont(0.5) within group (order by flow_time_days) as flow_time_p50_days,
-        percentile_cont(0.85) within group (order by flow_time_days) as flow_time_p85_days,
-        sum(active_time_days) as active_time_days,
-        sum(flow_time_days) as flow_time_days
+        count(*) filter (where flow_item_type = 'risk') as risks_completed
 
     from work_items
     where is_done
@@ -99,9 +95,7 @@ select
     cast(completions.flow_time_p50_days as double) as flow_time_p50_days,
     cast(completions.flow_time_p85_days as double) as flow_time_p85_days,
     cast(team_weeks.flow_load_avg_wip as double) as flow_load_avg_wip,
-    -- Time-weighted over the week's measured completions (total active time over total flow time), so a
-    -- long item weighs as much as the time it spent.
-    cast(completions.active_time_days / nullif(completions.flow_time_days, 0) as double) as flow_efficiency
+    cast(completions.flow_efficiency as double) as flow_efficiency
 from team_weeks
 left join completions
     on
