@@ -1,4 +1,5 @@
-"""The DORA and incident marts, recomputed a second way in Python from the staging rows of the built test lake."""
+"""The DORA and incident marts, recomputed a second way in Python from the staging rows of the built test lake; the
+DORA drill-down marts (deployments, commits' lead times) also summed back to the monthly mart's numbers."""
 
 from __future__ import annotations
 
@@ -6,11 +7,15 @@ import datetime as dt
 import json
 import math
 import statistics
-from collections import defaultdict
+from collections import Counter, defaultdict
 
 import pytest
 
 DORA = "marts.dora_metrics_monthly"
+DEPLOYMENTS = "marts.dora_deployments"
+LEAD_TIMES = "marts.dora_change_lead_times"
+# the monthly mart's counts that the rows of dora_deployments add up to
+COUNTED_IN_BOTH = ("deployments", "production_deployment_attempts", "change_failures", "commits_deployed")
 INCIDENTS = "marts.incident_metrics_monthly"
 
 
@@ -62,24 +67,17 @@ def incidents(built_lake) -> dict[str, dict]:
 
 
 @pytest.fixture(scope="module")
-def expected_dora(built_lake, deployments, incidents) -> dict[tuple, dict]:
-    """Deployments, p50 lead time, change failure rate and p50 time to restore per (tenant, team, month)."""
-    production = sorted(
+def production(deployments) -> list[dict]:
+    """Production deployment attempts, successful or failed, in finish order."""
+    return sorted(
         (d for d in deployments if d["environment"] == "production"),
         key=lambda d: (d["occurred_at"], d["deployment_id"]),
     )
-    by_id = {d["deployment_id"]: d for d in production}
-    causes = {inc["caused_by"] for inc in incidents.values() if inc["caused_by"]}
-    out: dict[tuple, dict] = defaultdict(
-        lambda: {"deployments": 0, "attempts": 0, "failures": 0, "leads": [], "ttr": []}
-    )
 
-    for d in production:
-        row = out[d["tenant_id"], d["team"], month_of(d["occurred_at"])]
-        row["attempts"] += 1
-        row["deployments"] += d["deployment_status"] == "success"
-        row["failures"] += d["deployment_id"] in causes
 
+@pytest.fixture(scope="module")
+def shipped_commits(built_lake, production) -> list[dict]:
+    """Each commit with the first successful production deployment of its PR and its lead time in hours."""
     # commits of each PR from its first merge event; PRs merged before the data have none
     merged: dict[str, list[dict]] = {}
     for ev in built_lake.dicts(
@@ -93,12 +91,36 @@ def expected_dora(built_lake, deployments, incidents) -> dict[tuple, dict]:
         if d["deployment_status"] == "success":
             for pr_id in d["pr_ids"]:
                 first_shipment.setdefault(pr_id, d)
+    out = []
     for pr_id, d in first_shipment.items():
-        for commit in merged.get(pr_id, []):
+        for index, commit in enumerate(merged.get(pr_id, []), start=1):
             committed = dt.datetime.fromisoformat(commit["committed_at"].replace("Z", "+00:00"))
-            out[d["tenant_id"], d["team"], month_of(d["occurred_at"])]["leads"].append(
-                hours(d["occurred_at"] - committed)
-            )
+            lead = hours(d["occurred_at"] - committed)
+            out.append(
+                {"pr_id": pr_id, "commit_index": index, "sha": commit["sha"], "committed": committed,
+                 "deployment": d, "lead": lead}
+            )  # fmt: skip
+    return out
+
+
+@pytest.fixture(scope="module")
+def expected_dora(production, shipped_commits, incidents) -> dict[tuple, dict]:
+    """Deployments, p50 lead time, change failure rate and p50 time to restore per (tenant, team, month)."""
+    by_id = {d["deployment_id"]: d for d in production}
+    causes = {inc["caused_by"] for inc in incidents.values() if inc["caused_by"]}
+    out: dict[tuple, dict] = defaultdict(
+        lambda: {"deployments": 0, "attempts": 0, "failures": 0, "leads": [], "ttr": []}
+    )
+
+    for d in production:
+        row = out[d["tenant_id"], d["team"], month_of(d["occurred_at"])]
+        row["attempts"] += 1
+        row["deployments"] += d["deployment_status"] == "success"
+        row["failures"] += d["deployment_id"] in causes
+
+    for commit in shipped_commits:
+        d = commit["deployment"]
+        out[d["tenant_id"], d["team"], month_of(d["occurred_at"])]["leads"].append(commit["lead"])
 
     # incidents: the causing deployment's team, else the service's owner as of the trigger
     for inc in incidents.values():
@@ -176,6 +198,106 @@ def test_dora_bands_follow_the_thresholds(dora_rows):
         if row["production_deployment_attempts"]:
             pct = 100 * row["change_failures"] / row["production_deployment_attempts"]
             assert row["change_failure_rate_band"] == band(pct, (5, 10, 15), inclusive=True), key
+
+
+@pytest.fixture(scope="module")
+def deployment_rows(built_lake) -> dict[str, dict]:
+    return {r["deployment_id"]: r for r in built_lake.dicts(f"select * from {DEPLOYMENTS}")}
+
+
+@pytest.fixture(scope="module")
+def lead_time_rows(built_lake) -> list[dict]:
+    return built_lake.dicts(f"select * from {LEAD_TIMES}")
+
+
+def test_dora_deployments_add_up_to_the_monthly_mart(deployment_rows, dora_rows):
+    sums: dict[tuple, Counter] = defaultdict(Counter)
+    for row in deployment_rows.values():
+        month = sums[row["tenant_id"], row["team"], row["month"]]
+        month["deployments"] += row["is_counted_as_deployment"]
+        month["production_deployment_attempts"] += 1
+        month["change_failures"] += row["is_change_failure"]
+        month["commits_deployed"] += row["commits_deployed"]
+    assert set(sums) <= set(dora_rows), "a deployment counts in a month the monthly mart does not have"
+    for key, row in dora_rows.items():  # months without attempts: no rows, and zeros in the monthly mart
+        for column in COUNTED_IN_BOTH:
+            assert sums.get(key, Counter())[column] == row[column], (key, column)
+    totals = sum(sums.values(), Counter())
+    assert totals["change_failures"] > 0 and totals["commits_deployed"] > 0
+    assert totals["deployments"] < totals["production_deployment_attempts"], "no failed attempt in the lake"
+
+
+def test_dora_change_lead_times_add_up_to_the_monthly_mart(lead_time_rows, dora_rows):
+    leads: dict[tuple, list[float]] = defaultdict(list)
+    for row in lead_time_rows:
+        leads[row["tenant_id"], row["team"], row["month"]].append(row["lead_time_hours"])
+    assert set(leads) <= set(dora_rows)
+    for key, row in dora_rows.items():
+        sample = leads.get(key, [])
+        assert len(sample) == row["commits_deployed"], key
+        assert close(statistics.median(sample) if sample else None, row["lead_time_p50_hours"]), key
+    assert sum(len(sample) > 1 for sample in leads.values()) >= 5
+
+
+def test_dora_deployments_match_staging_recomputed(deployment_rows, production, shipped_commits, incidents):
+    leads: dict[str, list[float]] = defaultdict(list)
+    for commit in shipped_commits:
+        leads[commit["deployment"]["deployment_id"]].append(commit["lead"])
+    caused: dict[str, list[dict]] = defaultdict(list)
+    for incident_id, inc in incidents.items():
+        if inc["caused_by"]:
+            caused[inc["caused_by"]].append({"id": incident_id, "resolved": inc["resolved"]})
+
+    assert set(deployment_rows) == {d["deployment_id"] for d in production}
+    for d in production:
+        key = d["deployment_id"]
+        row = deployment_rows[key]
+        assert (row["tenant_id"], row["team"]) == (d["tenant_id"], d["team"]), key
+        assert row["service"] == d["service"], key
+        assert row["month"] == month_of(d["occurred_at"]) and row["finished_at"] == d["occurred_at"], key
+        assert row["deployment_status"] == d["deployment_status"], key
+        assert row["is_counted_as_deployment"] == (d["deployment_status"] == "success"), key
+        sample = leads.get(key, [])
+        assert row["commits_deployed"] == len(sample), key
+        assert close(row["lead_time_p50_hours"], statistics.median(sample) if sample else None), key
+        assert close(row["lead_time_max_hours"], max(sample) if sample else None), key
+        blamed = caused.get(key, [])
+        assert row["caused_incident_ids"] == sorted(i["id"] for i in blamed), key
+        assert row["incidents_caused"] == len(blamed) and row["is_change_failure"] == bool(blamed), key
+        recovered = bool(blamed) and all(i["resolved"] is not None for i in blamed)
+        recovered_at = max(i["resolved"] for i in blamed) if recovered else None
+        assert row["recovered_at"] == recovered_at, key
+        assert close(
+            row["failed_deployment_recovery_hours"],
+            hours(recovered_at - d["occurred_at"]) if recovered else None,
+        ), key
+    rows = deployment_rows.values()
+    assert any(r["recovered_at"] for r in rows), "no failed deployment recovered"
+    assert any(r["is_change_failure"] and not r["is_counted_as_deployment"] for r in rows), (
+        "no failed attempt broke"
+    )
+
+
+def test_dora_change_lead_times_match_staging_recomputed(lead_time_rows, shipped_commits):
+    expected = {
+        (c["pr_id"], c["commit_index"]): (
+            c["sha"], c["committed"], c["deployment"]["deployment_id"], c["deployment"]["team"],
+            c["deployment"]["occurred_at"], month_of(c["deployment"]["occurred_at"]), c["lead"],
+        )
+        for c in shipped_commits
+    }  # fmt: skip
+    actual = {
+        (r["pr_id"], r["commit_index"]): (
+            r["commit_sha"], r["committed_at"], r["deployment_id"], r["team"], r["deployed_at"], r["month"],
+            r["lead_time_hours"],
+        )
+        for r in lead_time_rows
+    }  # fmt: skip
+    assert len(actual) == len(lead_time_rows), "two rows for one commit"
+    assert expected and actual.keys() == expected.keys()
+    for key, want in expected.items():
+        got = actual[key]
+        assert got[:-1] == want[:-1] and close(got[-1], want[-1]), key
 
 
 def test_incident_mart_matches_staging_recomputed(built_lake, incidents):

@@ -21,7 +21,8 @@ caused as (
 
     select
         caused_by_deployment_id as deployment_id,
-        count(*) as incidents_caused
+        count(*) as incidents_caused,
+        list(incident_id order by incident_id) as incident_ids
     from incidents
     where caused_by_deployment_id is not null
     group by caused_by_deployment_id
@@ -33,11 +34,13 @@ select
     deployments.deployment_id,
     deployments.team,
     deployments.service,
+    deployments.repository,
     deployments.deployment_status,
     deployments.started_at,
     deployments.occurred_at as finished_at,
     deployments.deployment_status = 'success' as is_successful,
     coalesce(caused.incidents_caused, 0) as incidents_caused,
+    coalesce(caused.incident_ids, cast([] as varchar [])) as caused_incident_ids,
     caused.deployment_id is not null as is_change_failure
 from deployments
 left join caused on deployments.deployment_id = caused.deployment_id
