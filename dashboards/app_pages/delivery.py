@@ -176,11 +176,14 @@ def _drilldown(ctx: Context, tenant: str | None, team: str | None, dora: pl.Data
 DEPLOYMENTS = {
     "deployment_id": Column("Deployment"),
     "team": Column("Team"),
+    "service": Column("Service"),
     "finished_at": Column("Finished (UTC)"),
-    "status": Column("Status"),
+    "deployment_status": Column("Status"),
     "commits_deployed": Column("Commits", COUNT),
+    "lead_time_p50_hours": Column("Lead time p50 (h)", DECIMAL),
     "incidents_caused": Column("Incidents caused", COUNT),
     "caused_incident_ids": Column("Incidents"),
+    "failed_deployment_recovery_hours": Column("Recovered after (h)", DECIMAL),
 }
 COMMITS = {
     "commit_sha": Column("Commit"),
