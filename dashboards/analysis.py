@@ -7,16 +7,16 @@ import polars as pl
 
 from dashboards import ui
 
-ANOMALY_Z = (
-    4.0  # robust z-score (median and MAD of the trailing 28 days) beyond which a day's volume is flagged
-)
+ANOMALY_Z = 4.0  # robust z-score (median and MAD of the trailing 28 days) beyond which a volume is flagged
 TRAILING_DAYS = 28
-MIN_HISTORY = 7
-ALL = "*"  # the column of a table-level lineage edge  # days of history before a day is judged at all
+MIN_HISTORY = 4  # days of the same kind before a day is judged (a 28-day window holds 8 weekend days)
+SATURDAY = 5
+ALL = "*"  # the column of a table-level lineage edge
 
 
 def anomalies(volume: pl.DataFrame) -> pl.DataFrame:
-    """Each domain-day with the median and robust z-score of the trailing 28 days before it (not itself)."""
+    """Each domain-day with the median and robust z-score of the same kind of day (weekday or weekend) in the 28
+    days before it (not itself): a quiet Saturday is normal, a quiet Tuesday is not."""
     days = volume.sort("domain", "day")
     rows = []
     for (domain,), group in days.group_by("domain", maintain_order=True):
@@ -25,7 +25,7 @@ def anomalies(volume: pl.DataFrame) -> pl.DataFrame:
             window = [
                 c
                 for d, c in zip(group["day"][:i], counts[:i], strict=True)
-                if (day - d).days <= TRAILING_DAYS
+                if (day - d).days <= TRAILING_DAYS and _is_weekend(d) == _is_weekend(day)
             ]
             if len(window) < MIN_HISTORY:
                 rows.append((domain, day, counts[i], None, None))
@@ -44,6 +44,10 @@ def anomalies(volume: pl.DataFrame) -> pl.DataFrame:
         },
         orient="row",
     )
+
+
+def _is_weekend(day) -> bool:
+    return day.weekday() >= SATURDAY
 
 
 def _median(values: list[float]) -> float:

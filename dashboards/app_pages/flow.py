@@ -105,13 +105,14 @@ def _velocity(flow: pl.DataFrame, period: str, level: str) -> None:
             .with_columns(pl.col("type").replace_strict(TYPES), partial=partial)
         )
         color = alt.Color("type:N", title="flow type", sort=list(TYPES.values()))
-    else:
+    else:  # one kind of item per level: stacked by ART where there are ARTs
+        by = "art" if "art" in flow.columns else None
         long = (
-            flow.group_by(period, "period_label")
+            flow.group_by(period, "period_label", *([by] if by else []))
             .agg(pl.col("flow_velocity").sum().alias("items"))
-            .with_columns(type=pl.lit(level), partial=partial)
+            .with_columns(type=pl.col(by) if by else pl.lit(level), partial=partial)
         )
-        color = alt.Color("type:N", title=None)
+        color = alt.Color("type:N", title=by.upper() if by else None)
     chart = (
         alt.Chart(long)
         .mark_bar()

@@ -118,8 +118,9 @@ def _volume(ctx: Context) -> None:
         anomaly=pl.col("z").abs() > analysis.ANOMALY_Z, partial=pl.col("day") == ctx.as_of.date()
     )
     st.caption(
-        f"Records per domain and day. A day is an anomaly when its robust z-score against the {analysis.TRAILING_DAYS} days "
-        f"before it is beyond ±{analysis.ANOMALY_Z:g}; {ctx.as_of:%Y-%m-%d} is partial (still arriving) and is not judged."
+        "Records per domain and day. A day is an anomaly when its robust z-score against the same kind of day "
+        f"(weekday or weekend) in the {analysis.TRAILING_DAYS} days before it is beyond ±{analysis.ANOMALY_Z:g}; "
+        f"{ctx.as_of:%Y-%m-%d} is partial (still arriving) and is not judged."
     )
     scored = scored.with_columns(anomaly=pl.col("anomaly") & ~pl.col("partial"))
     base = alt.Chart(scored).encode(x=alt.X("day:T", title=None))
@@ -218,23 +219,28 @@ def _lineage(ctx: Context) -> None:
 
 
 def _dot(upstream: pl.DataFrame, start: str) -> str:
+    """The walk as a graph, landing at the top and the metric at the bottom; each node is a table and column."""
+    edges = upstream.unique(["source", "source_column", "target", "target_column"])
+    nodes = {(e["source"], e["source_column"]) for e in edges.iter_rows(named=True)}
+    nodes |= {(e["target"], e["target_column"]) for e in edges.iter_rows(named=True)}
     lines = [
         "digraph lineage {",
-        "rankdir=LR;",
-        'node [shape=box, fontsize=10, style="rounded,filled", fillcolor="#f4f6fa"];',
+        "rankdir=TB; ranksep=0.3; nodesep=0.2;",
+        'node [shape=box, fontsize=18, style="rounded,filled", fillcolor="#f4f6fa", fontname="sans-serif"];',
+        "edge [fontsize=14];",
     ]
-    lines.append(f'"{start}" [fillcolor="#d7ecd9"];')
-    for edge in upstream.unique(["source", "source_column", "target", "target_column"]).iter_rows(named=True):
-        source, target = (
-            f"{edge['source']}.{edge['source_column']}",
-            f"{edge['target']}.{edge['target_column']}",
-        )
+    for table, column in sorted(nodes):
+        fill = ' fillcolor="#d7ecd9"' if f"{table}.{column}" == start else ""
+        lines.append(f'"{table}.{column}" [label="{table}\\n{column}"{fill}];')
+    for edge in edges.iter_rows(named=True):
+        source = f"{edge['source']}.{edge['source_column']}"
+        target = f"{edge['target']}.{edge['target_column']}"
         style = (
-            f'color="#d1495b", fontcolor="#d1495b", label="{edge["masking"]}"'
+            f'color="#d1495b", fontcolor="#d1495b", penwidth=2, label="{edge["masking"]}"'
             if edge["masking"]
             else f'label="{edge["transformation"]}"'
         )
-        lines.append(f'"{source}" -> "{target}" [{style}, fontsize=8];')
+        lines.append(f'"{source}" -> "{target}" [{style}];')
     lines.append("}")
     return "\n".join(lines)
 

@@ -61,8 +61,8 @@ def _render(ctx: Context) -> None:
         daily, alerts = (f.filter(pl.col("service") == service) for f in (daily, alerts))
     slos, incidents = st.tabs(["SLOs", "Incidents"])
     with slos:
-        _slo_list(daily, alerts)
-        _slo_detail(daily, alerts)
+        slos = _slo_list(daily, alerts)
+        _slo_detail(slos, daily, alerts)
     with incidents:
         _incidents(ctx, tenant, service)
 
@@ -94,11 +94,12 @@ def _slo_long(daily: pl.DataFrame) -> pl.DataFrame:
     return ui.as_float(pl.concat(parts))
 
 
-def _slo_list(daily: pl.DataFrame, alerts: pl.DataFrame) -> None:
+def _slo_list(daily: pl.DataFrame, alerts: pl.DataFrame) -> pl.DataFrame:
+    """Each tenant's SLOs as of their last day, the most urgent first."""
     st.subheader("Service level objectives")
     if daily.is_empty():
         st.info("No SLO data for this selection.")
-        return
+        return daily
     long = _slo_long(daily)
     latest = long.filter(pl.col("day") == pl.col("day").max().over("tenant_id", "service", "sli"))
     firing = (
@@ -122,33 +123,40 @@ def _slo_list(daily: pl.DataFrame, alerts: pl.DataFrame) -> None:
         "Sorted by alerts firing, then the budget left. The budget and SLI are over each SLO's window."
     )
     ui.table(rows, "slos", SLO_LIST, "No SLOs.")
+    return rows
 
 
-def _slo_detail(daily: pl.DataFrame, alerts: pl.DataFrame) -> None:
+def _slo_detail(slos: pl.DataFrame, daily: pl.DataFrame, alerts: pl.DataFrame) -> None:
+    """One tenant's SLO (the most urgent unless the URL names another): its SLI per day against the objective,
+    the error budget left over the window, the time to exhaustion, and its alerts."""
     st.subheader("SLO detail")
-    if daily.is_empty():
+    if slos.is_empty():
         return
-    long = _slo_long(daily)
-    keys = long.select("service", "sli").unique().sort("service", "sli")
-    options = [f"{s} · {i}" for s, i in keys.iter_rows()]
-    chosen = ui.choice("SLO", "slo", options, every="Choose an SLO")
-    if chosen is None:
-        st.caption("Choose an SLO to see its SLI, error budget burn-down and alerts.")
-        return
-    service, sli = chosen.split(" · ")
-    one = long.filter((pl.col("service") == service) & (pl.col("sli") == sli))
-    tenants = one["tenant_id"].n_unique()
-    if tenants > 1:
-        st.caption(f"{tenants} tenants: one line each.")
-    objective = one["objective"].drop_nulls().max()
+    options = [f"{t} · {s} · {i}" for t, s, i in slos.select("tenant_id", "service", "sli").iter_rows()]
+    wanted = st.query_params.get("slo")
+    chosen = st.selectbox(
+        "SLO", options, index=options.index(wanted) if wanted in options else 0, key="f_slo"
+    )
+    st.query_params["slo"] = chosen
+    tenant, service, sli = chosen.split(" · ")
+    is_this = (pl.col("tenant_id") == tenant) & (pl.col("service") == service) & (pl.col("sli") == sli)
+    one = _slo_long(daily).filter(is_this)
+    now = slos.filter(is_this).row(0, named=True)
+    cols = st.columns(4)
+    cols[0].metric(
+        "SLI over the window", f"{now['window_sli']:.3f}%", help=f"objective {now['objective']:.2f}%"
+    )
+    cols[1].metric("Error budget left", _percent(now["budget_remaining"]))
+    cols[2].metric("Burn rate, last day", ui.number(now["burn_rate"], 2))
+    cols[3].metric("Budget exhausted in", now["exhausted_in"], help="at the last day's burn rate")
+    objective = now["objective"] / 100
     sli_chart = (
         alt.Chart(one.drop_nulls("day_sli"))
         .mark_line(point=True)
         .encode(
             x=alt.X("day:T", title=None),
-            y=alt.Y("day_sli:Q", title="SLI (day)", scale=alt.Scale(zero=False)),
-            color=alt.Color("tenant_id:N", title="tenant"),
-            tooltip=["tenant_id", "day", alt.Tooltip("day_sli:Q", format=".4%")],
+            y=alt.Y("day_sli:Q", title="SLI (day)", scale=alt.Scale(zero=False), axis=alt.Axis(format="%")),
+            tooltip=["day", alt.Tooltip("day_sli:Q", format=".3%")],
         )
     )
     rule = alt.Chart(pl.DataFrame({"objective": [objective]})).mark_rule(strokeDash=[4, 4], color="red")
@@ -158,23 +166,15 @@ def _slo_detail(daily: pl.DataFrame, alerts: pl.DataFrame) -> None:
         .encode(
             x=alt.X("day:T", title=None),
             y=alt.Y("budget_remaining:Q", title="error budget left", axis=alt.Axis(format="%")),
-            color=alt.Color("tenant_id:N", title="tenant"),
-            tooltip=["tenant_id", "day", alt.Tooltip("budget_remaining:Q", format=".1%")],
+            tooltip=["day", alt.Tooltip("budget_remaining:Q", format=".1%")],
         )
     )
     left, right = st.columns(2)
-    left.markdown(f"**SLI per day** against the objective ({objective:.2%})")
+    left.markdown(f"**SLI per day** against the objective ({objective:.2%}, dashed)")
     left.altair_chart((sli_chart + rule.encode(y="objective:Q")).properties(height=240), width="stretch")
-    right.markdown("**Error budget burn-down** over the rolling window")
+    right.markdown(f"**Error budget burn-down** over the rolling {now['window_days']}-day window")
     right.altair_chart(budget.properties(height=240), width="stretch")
-    latest = one.filter(pl.col("day") == one["day"].max())
-    for row in latest.iter_rows(named=True):
-        st.markdown(
-            f"`{row['tenant_id']}`: burn rate **{ui.number(row['burn_rate'], 2)}** on {row['day']:%Y-%m-%d}; "
-            f"budget left **{_percent(row['budget_remaining'])}**; exhausted in "
-            f"**{analysis.exhaustion(row['budget_remaining'], row['burn_rate'], row['window_days'])}** at that rate."
-        )
-    rows = ui.as_float(alerts.filter((pl.col("service") == service) & (pl.col("sli") == sli)))
+    rows = ui.as_float(alerts.filter(is_this))
     st.markdown(
         "**Multi-window burn-rate alerts** (Google SRE Workbook: page 1h/5m > 14.4, 6h/30m > 6; ticket 3d/6h > 1)"
     )

@@ -9,35 +9,57 @@ import pytest
 
 from dashboards import analysis
 
-DAY = dt.date(2026, 11, 1)
+MONDAY = dt.date(2026, 11, 2)
 
 
-def _volume(counts: list[int], start: dt.date = DAY, domain: str = "audit") -> list[tuple]:
-    return [(domain, start + dt.timedelta(days=i), c) for i, c in enumerate(counts)]
+def _weekdays(counts: list[int], domain: str = "audit") -> list[tuple]:
+    """Consecutive weekdays from a Monday (weekends skipped), one count each."""
+    days = [
+        MONDAY + dt.timedelta(days=i)
+        for i in range(3 * len(counts))
+        if (MONDAY + dt.timedelta(days=i)).weekday() < 5
+    ]
+    return [(domain, day, c) for day, c in zip(days, counts, strict=False)]
+
+
+def _scored(rows: list[tuple]) -> dict:
+    frame = pl.DataFrame(rows, schema=["domain", "day", "records"], orient="row")
+    return {(r["domain"], r["day"]): r for r in analysis.anomalies(frame).iter_rows(named=True)}
 
 
 def test_a_day_is_scored_against_the_median_and_mad_of_the_days_before_it():
-    rows = _volume([10, 12, 10, 12, 10, 12, 10, 11, 50, 10]) + _volume([5] * 3, domain="cost")
-    frame = pl.DataFrame(rows, schema=["domain", "day", "records"], orient="row")
-    scored = {(r["domain"], r["day"]): r for r in analysis.anomalies(frame).iter_rows(named=True)}
-    # fewer than 7 days of history: not judged
-    assert all(scored[("audit", DAY + dt.timedelta(days=i))]["z"] is None for i in range(7))
-    assert all(scored[("cost", DAY + dt.timedelta(days=i))]["z"] is None for i in range(3))
-    # day 8: history 10,12,10,12,10,12,10 -> median 10, MAD 0 (taken as 1) -> z = 1
-    eighth = scored[("audit", DAY + dt.timedelta(days=7))]
-    assert (eighth["expected"], eighth["z"]) == (10, 1)
-    # day 9: history adds 11 -> median 10.5; deviations 0.5 x5, 1.5 x3 -> MAD 0.5 * 1.4826; z = 39.5 / 0.7413
-    ninth = scored[("audit", DAY + dt.timedelta(days=8))]
-    assert ninth["expected"] == 10.5
-    assert ninth["z"] == pytest.approx(39.5 / (0.5 * 1.4826))
-    assert abs(ninth["z"]) > analysis.ANOMALY_Z > abs(eighth["z"])
+    rows = _weekdays([10, 12, 10, 11, 50, 10]) + _weekdays([5] * 3, domain="cost")
+    scored = _scored(rows)
+    days = [day for _, day, _ in rows[:6]]
+    # fewer than 4 days of history: not judged
+    assert [scored[("audit", d)]["z"] for d in days[:4]] == [None] * 4
+    assert all(scored[("cost", day)]["z"] is None for _, day, _ in rows[6:])
+    # the 5th weekday: history 10, 12, 10, 11 -> median 10.5; deviations 0.5, 1.5, 0.5, 0.5 -> MAD 0.5 * 1.4826
+    fifth = scored[("audit", days[4])]
+    assert fifth["expected"] == 10.5
+    assert fifth["z"] == pytest.approx((50 - 10.5) / (0.5 * 1.4826))
+    # the 6th: history 10, 12, 10, 11, 50 -> median 11; deviations 1, 1, 1, 0, 39 -> MAD 1 * 1.4826; z = -1 / 1.4826
+    sixth = scored[("audit", days[5])]
+    assert (sixth["expected"], sixth["z"]) == (11, pytest.approx(-1 / 1.4826))
+    assert abs(fifth["z"]) > analysis.ANOMALY_Z > abs(sixth["z"])
+
+
+def test_a_weekend_day_is_compared_with_weekend_days_only():
+    """Four weekends of 100 and weekdays of 1,000: the fifth Saturday at 100 is normal, at 1,000 an anomaly."""
+    start = dt.date(2026, 11, 2)  # a Monday
+    days = [start + dt.timedelta(days=i) for i in range(34)]  # to the fifth Saturday, 2026-12-05
+    for last, anomalous in ((100, False), (1000, True)):
+        rows = [("usage", d, 100 if d.weekday() >= 5 else 1000) for d in days[:-1]] + [
+            ("usage", days[-1], last)
+        ]
+        saturday = _scored(rows)[("usage", days[-1])]
+        assert saturday["expected"] == 100  # the median of the 8 weekend days before it, not of every day
+        assert (abs(saturday["z"]) > analysis.ANOMALY_Z) is anomalous
 
 
 def test_history_older_than_the_trailing_window_does_not_count():
-    rows = _volume([100] * 10) + [("audit", DAY + dt.timedelta(days=40), 1)]
-    frame = pl.DataFrame(rows, schema=["domain", "day", "records"], orient="row")
-    last = analysis.anomalies(frame).filter(pl.col("day") == DAY + dt.timedelta(days=40))
-    assert last["z"].to_list() == [None]  # 40 days on, nothing is within 28 days: not judged, not an anomaly
+    rows = _weekdays([100] * 10) + [("audit", MONDAY + dt.timedelta(days=60), 1)]
+    assert _scored(rows)[("audit", MONDAY + dt.timedelta(days=60))]["z"] is None  # nothing within 28 days
 
 
 EDGES = pl.DataFrame(
