@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from cli.bench.pages import CHROMIUM, DRAWN, PAGES, served
+from cli.bench.pages import CHROMIUM, PAGES, drawn, served
 from tests.fixtures.apps import PASSWORD
 
 if not CHROMIUM.exists():
@@ -43,8 +43,7 @@ def test_an_admin_signs_in_and_every_page_draws_without_an_error(app_url, tmp_pa
             nav.wait_for(timeout=60_000)
             for title in PAGES:
                 nav.get_by_role("link", name=title).click()
-                page.get_by_role("heading", name=title, level=1).wait_for(timeout=60_000)
-                page.wait_for_function(DRAWN, timeout=60_000)
+                drawn(page, title)
                 page.screenshot(path=shots / f"{title.lower().replace(' ', '_')}.png", full_page=True)
                 assert page.get_by_test_id("stException").count() == 0, title
                 assert page.get_by_text("could not be shown").count() == 0, title

@@ -13,6 +13,7 @@ import pytest
 
 from opslake.publication import KEEP, NotPublished, current, open_current, publish
 from opslake.warehouse import LOADS
+from quality.results import Result, record
 
 NEWEST = {
     "audit": dt.datetime(2026, 11, 3, 12, tzinfo=dt.UTC),
@@ -47,7 +48,7 @@ def test_a_publication_holds_the_marts_and_the_record_of_its_build(settings):
     assert record == published
     assert (record.build_id, record.tables, record.lake_versions) == (
         "build-1",
-        {"cost_daily": 3, "slo_daily": 1},
+        {"cost_daily": 3, "slo_daily": 1, "health.daily_volume": 2, "health.freshness": 2},
         {"silver.audit": 4, "silver.usage": 7},
     )
     assert record.as_of == min(NEWEST.values())  # every feed is known up to the oldest of the newest events
@@ -55,7 +56,7 @@ def test_a_publication_holds_the_marts_and_the_record_of_its_build(settings):
     with open_current(settings) as con:
         assert con.execute("select count(*) from cost_daily").fetchall() == [(3,)]  # marts on the search path
         schemas = {r[0] for r in con.execute("select schema_name from duckdb_tables()").fetchall()}
-    assert schemas == {"marts", "opslake"}  # no silver, no staging: the marts and the record only
+    assert schemas == {"marts", "health", "opslake"}  # no silver, no staging: marts, health and the record
 
 
 def test_the_analyst_connection_reads_no_file_and_writes_nothing(settings, tmp_path):
@@ -108,3 +109,41 @@ def test_the_duckdb_cli_analysts_install_reads_the_publication(settings):
     )
     assert out.returncode == 0, out.stderr
     assert out.stdout.splitlines()[1] == "build-1,4"
+
+
+def test_the_health_tables_hold_counts_and_names_never_a_checked_value(settings):
+    """A failed check's sample of unexpected values may be raw bronze data: the publication keeps its counts."""
+    _build(settings, 1)
+    checked = dt.datetime(2026, 11, 3, 13, tzinfo=dt.UTC)
+    sample = {"element_count": 40, "unexpected_count": 2, "partial_unexpected_list": ["jane@acme.example"]}
+    record(
+        settings,
+        [
+            Result("bronze/audit", "format", "expect_column_values_to_match_regex", "actor_email", "warn", False,
+                   sample, {"regex": ".*"}),
+            Result("marts/cost_daily", "volume", "expect_table_row_count_to_be_between", None, "warn", True, 3,
+                   {"min_value": 1}),
+        ],
+        "run-1",
+        checked,
+    )  # fmt: skip
+    publish(settings, "build-1")
+    with open_current(settings) as con:
+        rows = con.execute(
+            "select asset, layer, table_name, passed, observed, element_count, unexpected_count "
+            "from health.quality_results order by asset"
+        ).fetchall()
+        assert rows == [
+            ("bronze/audit", "bronze", "audit", False, None, 40, 2),
+            ("marts/cost_daily", "marts", "cost_daily", True, 3.0, None, None),
+        ]
+        everything = " ".join(
+            str(v)
+            for (name,) in con.execute(
+                "select table_name from duckdb_tables() where schema_name = 'health'"
+            ).fetchall()
+            for row in con.execute(f"select * from health.{name}").fetchall()
+            for v in row
+        )
+        assert "jane@acme.example" not in everything
+        assert dict(con.execute("select domain, newest_event_at from health.freshness").fetchall()) == NEWEST
