@@ -497,6 +497,10 @@ def bench_pages(
     out: Annotated[Path | None, typer.Option(help="Write the figures as JSON here.")] = None,
 ) -> None:
     """Each page of the BI app in headless Chromium, cold and warm, against the sign-in page's round trip."""
+    import datetime as dt
+    import os
+
+    import psutil
     from rich.table import Table
 
     from cli.bench.pages import CHROMIUM, measure, report
@@ -520,7 +524,14 @@ def bench_pages(
     if out:
         out.parent.mkdir(parents=True, exist_ok=True)
         figures = {t: {"cold": p.cold, "warm": p.warm} for t, p in times.items()}
-        out.write_text(json.dumps({"baseline_s": baseline, "pages": figures}, indent=2) + "\n")
+        run = {
+            "date": dt.date.today().isoformat(),
+            "machine": f"{os.cpu_count()} cores, {psutil.virtual_memory().total / 2**30:.0f} GiB",
+            "publication_rows": sum(published.tables.values()),
+            "baseline_s": baseline,
+            "pages": figures,
+        }
+        out.write_text(json.dumps(run, indent=2) + "\n")
 
 
 def main() -> None:

@@ -4,12 +4,15 @@ every query here, never by hiding widgets. Results are cached per publication, v
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
+from pathlib import Path
 
+import duckdb
 import polars as pl
 import streamlit as st
 
-from opslake.publication import NotPublished, Publication, current, open_current
+from opslake.publication import NotPublished, Publication, current_path, open_current, record
 from opslake.settings import Settings
 
 # What each role may read: tenant viewers and analysts every mart (analysts across tenants), compliance officers
@@ -42,11 +45,17 @@ class Viewer:
 
 
 def publication(settings: Settings) -> Publication | None:
-    """The current publication's record (None before the first build)."""
+    """The current publication's record (None before the first build). Resolving ``current`` is a readlink; the
+    record is read once per published file."""
     try:
-        return current(settings)
-    except NotPublished:
+        return _record(current_path(settings))
+    except (NotPublished, duckdb.IOException):
         return None
+
+
+@functools.lru_cache(maxsize=8)
+def _record(path: Path) -> Publication:
+    return record(path)
 
 
 def tenants(settings: Settings, viewer: Viewer) -> list[str]:
@@ -56,9 +65,12 @@ def tenants(settings: Settings, viewer: Viewer) -> list[str]:
     return _known_tenants(settings, _published(settings).build_id)
 
 
-def mart(settings: Settings, viewer: Viewer, name: str, tenant: str | None = None) -> pl.DataFrame:
+def mart(
+    settings: Settings, viewer: Viewer, name: str, tenant: str | None = None, where: dict | None = None
+) -> pl.DataFrame:
     """A mart's rows of the tenants the viewer may see: a tenant viewer's own, whatever ``tenant`` says; for the
-    other roles every row, or those of ``tenant`` when it names a known tenant (any other value is ignored)."""
+    other roles every row, or those of ``tenant`` when it names a known tenant (any other value is ignored).
+    ``where`` narrows the rows in the query (column -> value, all equal), so a page reads only what it shows."""
     allowed = ROLE_MARTS[viewer.role]
     if allowed is not EVERY_MART and name not in allowed:
         raise Forbidden(f"the {viewer.role} role does not read {name}")
@@ -66,14 +78,20 @@ def mart(settings: Settings, viewer: Viewer, name: str, tenant: str | None = Non
     if name not in published.tables or "." in name:  # names come from pages; still, never from SQL text
         raise LookupError(f"the publication has no mart {name!r}")
     home, build = str(settings.home), published.build_id
+    conditions, params = [], []
     if viewer.tenant_id:
-        chosen = (viewer.tenant_id,)
+        conditions.append(f"{TENANT} = ?")
+        params.append(viewer.tenant_id)
     elif tenant in _known_tenants(settings, build):
-        chosen = (tenant,)
-    else:  # every row, `unallocated` cost included
-        return _query(home, build, f'select * from "{name}"', ())
-    sql = f'select * from "{name}" where tenant_id in (select unnest(?::varchar[]))'
-    return _query(home, build, sql, (chosen,))
+        conditions.append(f"{TENANT} = ?")
+        params.append(tenant)
+    for column, value in (where or {}).items():
+        if not column.isidentifier():  # column names come from pages, values are parameters
+            raise ValueError(f"{column!r} is not a column name")
+        conditions.append(f'"{column}" = ?')
+        params.append(value)
+    sql = f'select * from "{name}"' + (f" where {' and '.join(conditions)}" if conditions else "")
+    return _query(home, build, sql, tuple(params))
 
 
 def health(settings: Settings, viewer: Viewer, name: str) -> pl.DataFrame | None:
@@ -107,4 +125,4 @@ def _query(home: str, build_id: str, sql: str, params: tuple) -> pl.DataFrame:
     """Rows of one query on a publication; the build id is in the key, so a new publication is read afresh."""
     settings = Settings.at(home)
     with open_current(settings) as con:
-        return con.sql(sql, params=[list(p) if isinstance(p, tuple) else p for p in params]).pl()
+        return con.sql(sql, params=list(params)).pl()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -19,7 +20,9 @@ from opslake.settings import Settings
 log = logging.getLogger("opslake.dashboards")
 
 ALL = "All"
+RENDERED = "opslake-rendered"  # class of the marker each page run ends with
 PAGE_INPUTS = "page_inputs"  # the router's (settings, viewer) for the page scripts
+SHOWN_ROWS = 1_000  # rows a table sends to the browser; its CSV download has every row
 MONEY, COUNT, SHARE, DECIMAL = "accounting", "localized", "percent", "%.1f"  # 1,234.00; 1,234; 12.3%; 1.2
 
 
@@ -76,6 +79,9 @@ def show(title: str, render: Callable[[Context], None]) -> None:
             f"The {title} page could not be shown: the error is in the dashboard's log. "
             "Reload the page; if it persists, run `opslake status` to check the publication."
         )
+    # The last element of every run: browser tests and `opslake bench pages` know the page is complete when a
+    # marker of this page with a new nonce arrives (elements of the previous run linger until then).
+    st.html(f'<span class="{RENDERED}" data-page="{title}" data-nonce="{secrets.token_hex(8)}"></span>')
 
 
 def tenant_filter(ctx: Context) -> str | None:
@@ -123,10 +129,18 @@ def table(frame: pl.DataFrame, name: str, columns: dict[str, Column], empty: str
         else:
             config[key] = st.column_config.NumberColumn(col.label, format=col.format, help=col.help)
     shown = frame.select([c for c in columns if c in frame.columns])
-    st.dataframe(shown, hide_index=True, width="stretch", column_config=config, height=height or "auto")
+    st.dataframe(
+        shown.head(SHOWN_ROWS),
+        hide_index=True,
+        width="stretch",
+        column_config=config,
+        height=height or "auto",
+    )
+    if len(shown) > SHOWN_ROWS:
+        st.caption(f"The first {SHOWN_ROWS:,} of {len(shown):,} rows; the CSV has them all.")
     st.download_button(
         "Download CSV",
-        _csv(shown),
+        lambda: _csv(shown),  # made when clicked, not on every run
         file_name=f"{name}.csv",
         mime="text/csv",
         key=f"csv_{name}",

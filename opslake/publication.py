@@ -181,12 +181,17 @@ def current_path(settings: Settings) -> Path:
 
 def current(settings: Settings) -> Publication:
     """The record of the current publication."""
-    with open_current(settings, analyst=False) as con:
-        path = Path(
-            con.execute(
-                "select path from duckdb_databases() where database_name = current_database()"
-            ).fetchall()[0][0]
-        )
+    for _ in range(KEEP):  # the file `current` named may have been pruned between resolving and opening it
+        try:
+            return record(current_path(settings))
+        except duckdb.IOException:
+            continue
+    raise NotPublished("the current publication cannot be opened")
+
+
+def record(path: Path) -> Publication:
+    """The record of the publication in ``path``; a published file never changes, so neither does its record."""
+    with duckdb.connect(str(path), read_only=True) as con:
         row = con.execute(
             f"select build_id, built_at, as_of, lake_versions, tables from {RECORD}"
         ).fetchall()[0]

@@ -145,12 +145,8 @@ def _drilldown(ctx: Context, tenant: str | None, team: str | None, dora: pl.Data
         )
         return
     month = months.filter(pl.col("month_label") == label)["month"][0]
-    deployments = data.mart(ctx.settings, ctx.viewer, "dora_deployments", tenant).filter(
-        pl.col("month") == month
-    )
-    commits = data.mart(ctx.settings, ctx.viewer, "dora_change_lead_times", tenant).filter(
-        pl.col("month") == month
-    )
+    deployments = data.mart(ctx.settings, ctx.viewer, "dora_deployments", tenant, where={"month": month})
+    commits = data.mart(ctx.settings, ctx.viewer, "dora_change_lead_times", tenant, where={"month": month})
     if team:
         deployments = deployments.filter(pl.col("team") == team)
         commits = commits.filter(pl.col("team") == team)

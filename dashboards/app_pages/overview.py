@@ -85,7 +85,7 @@ def _headline(ctx: Context, tenant: str | None, closed: dt.date) -> None:
         .sort("week_start")["flow_velocity"]
         .to_list()
     )
-    alerts = data.mart(settings, viewer, "slo_burn_alerts", tenant)
+    alerts = data.mart(settings, viewer, "slo_burn_alerts", tenant, where={"is_open": True})
     controls = data.mart(settings, viewer, "compliance_controls", tenant)
     failing = _monthly(
         controls.with_columns(failing=(pl.col("status") == "fail").cast(pl.Int64)), "failing", closed
@@ -98,7 +98,7 @@ def _headline(ctx: Context, tenant: str | None, closed: dt.date) -> None:
         ("Flow velocity, last full week", weekly, "flow", "Flow", "normal", "localized"),
         (f"Controls failing, {closed:%b %Y}", failing, "compliance", "Compliance", "inverse", "localized"),
     ]
-    firing = [int(alerts["is_open"].sum())] if not alerts.is_empty() else []
+    firing = [len(alerts)]
     cards.append(("SLO alerts firing now", firing, "reliability", "Reliability", "inverse", "localized"))
     for row in range(0, len(cards), CARDS_PER_ROW):
         for column, (label, series, page, title, colour, fmt) in zip(
@@ -134,8 +134,7 @@ def _tenants(
         for month, name in ((closed, "effective_cost_last_month"), (partial, "effective_cost_month_to_date"))
     ]
     alerts = (
-        data.mart(settings, viewer, "slo_burn_alerts", tenant)
-        .filter(pl.col("is_open"))
+        data.mart(settings, viewer, "slo_burn_alerts", tenant, where={"is_open": True})
         .group_by("tenant_id")
         .agg(pl.len().alias("slo_alerts_firing"))
     )

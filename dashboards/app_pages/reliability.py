@@ -53,16 +53,16 @@ INCIDENTS = {
 def _render(ctx: Context) -> None:
     tenant = ui.tenant_filter(ctx)
     daily = data.mart(ctx.settings, ctx.viewer, "slo_daily", tenant)
-    alerts = data.mart(ctx.settings, ctx.viewer, "slo_burn_alerts", tenant)
+    firing = data.mart(ctx.settings, ctx.viewer, "slo_burn_alerts", tenant, where={"is_open": True})
     service = ui.choice(
         "Service", "service", sorted(daily["service"].unique().to_list()), every="All services"
     )
     if service:
-        daily, alerts = (f.filter(pl.col("service") == service) for f in (daily, alerts))
+        daily, firing = (f.filter(pl.col("service") == service) for f in (daily, firing))
     slos, incidents = st.tabs(["SLOs", "Incidents"])
     with slos:
-        slos = _slo_list(daily, alerts)
-        _slo_detail(slos, daily, alerts)
+        slos = _slo_list(daily, firing)
+        _slo_detail(ctx, slos, daily)
     with incidents:
         _incidents(ctx, tenant, service)
 
@@ -94,7 +94,7 @@ def _slo_long(daily: pl.DataFrame) -> pl.DataFrame:
     return ui.as_float(pl.concat(parts))
 
 
-def _slo_list(daily: pl.DataFrame, alerts: pl.DataFrame) -> pl.DataFrame:
+def _slo_list(daily: pl.DataFrame, firing: pl.DataFrame) -> pl.DataFrame:
     """Each tenant's SLOs as of their last day, the most urgent first."""
     st.subheader("Service level objectives")
     if daily.is_empty():
@@ -102,9 +102,7 @@ def _slo_list(daily: pl.DataFrame, alerts: pl.DataFrame) -> pl.DataFrame:
         return daily
     long = _slo_long(daily)
     latest = long.filter(pl.col("day") == pl.col("day").max().over("tenant_id", "service", "sli"))
-    firing = (
-        alerts.filter(pl.col("is_open")).group_by("tenant_id", "service", "sli").agg(alerts_firing=pl.len())
-    )
+    firing = firing.group_by("tenant_id", "service", "sli").agg(alerts_firing=pl.len())
     rows = (
         latest.join(firing, on=["tenant_id", "service", "sli"], how="left")
         .with_columns(
@@ -126,7 +124,7 @@ def _slo_list(daily: pl.DataFrame, alerts: pl.DataFrame) -> pl.DataFrame:
     return rows
 
 
-def _slo_detail(slos: pl.DataFrame, daily: pl.DataFrame, alerts: pl.DataFrame) -> None:
+def _slo_detail(ctx: Context, slos: pl.DataFrame, daily: pl.DataFrame) -> None:
     """One tenant's SLO (the most urgent unless the URL names another): its SLI per day against the objective,
     the error budget left over the window, the time to exhaustion, and its alerts."""
     st.subheader("SLO detail")
@@ -174,7 +172,10 @@ def _slo_detail(slos: pl.DataFrame, daily: pl.DataFrame, alerts: pl.DataFrame) -
     left.altair_chart((sli_chart + rule.encode(y="objective:Q")).properties(height=240), width="stretch")
     right.markdown(f"**Error budget burn-down** over the rolling {now['window_days']}-day window")
     right.altair_chart(budget.properties(height=240), width="stretch")
-    rows = ui.as_float(alerts.filter(is_this))
+    alerts = data.mart(
+        ctx.settings, ctx.viewer, "slo_burn_alerts", tenant, where={"service": service, "sli": sli}
+    )
+    rows = ui.as_float(alerts)
     st.markdown(
         "**Multi-window burn-rate alerts** (Google SRE Workbook: page 1h/5m > 14.4, 6h/30m > 6; ticket 3d/6h > 1)"
     )
