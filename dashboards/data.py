@@ -12,7 +12,7 @@ import duckdb
 import polars as pl
 import streamlit as st
 
-from opslake.publication import NotPublished, Publication, current_path, open_current, record
+from opslake.publication import NotPublished, Publication, current_path, open_published, record
 from opslake.settings import Settings
 
 # What each role may read: tenant viewers and analysts every mart (analysts across tenants), compliance officers
@@ -62,7 +62,7 @@ def tenants(settings: Settings, viewer: Viewer) -> list[str]:
     """The tenants the viewer may see."""
     if viewer.tenant_id:
         return [viewer.tenant_id]
-    return _known_tenants(settings, _published(settings).build_id)
+    return _known_tenants(_published(settings))
 
 
 def mart(
@@ -77,12 +77,11 @@ def mart(
     published = _published(settings)
     if name not in published.tables or "." in name:  # names come from pages; still, never from SQL text
         raise LookupError(f"the publication has no mart {name!r}")
-    home, build = str(settings.home), published.build_id
     conditions, params = [], []
     if viewer.tenant_id:
         conditions.append(f"{TENANT} = ?")
         params.append(viewer.tenant_id)
-    elif tenant in _known_tenants(settings, build):
+    elif tenant in _known_tenants(published):
         conditions.append(f"{TENANT} = ?")
         params.append(tenant)
     for column, value in (where or {}).items():
@@ -91,7 +90,7 @@ def mart(
         conditions.append(f'"{column}" = ?')
         params.append(value)
     sql = f'select * from "{name}"' + (f" where {' and '.join(conditions)}" if conditions else "")
-    return _query(home, build, sql, tuple(params))
+    return _query(str(published.path), _key(viewer), sql, tuple(params))
 
 
 def health(settings: Settings, viewer: Viewer, name: str) -> pl.DataFrame | None:
@@ -101,7 +100,7 @@ def health(settings: Settings, viewer: Viewer, name: str) -> pl.DataFrame | None
     published = _published(settings)
     if f"{HEALTH_SCHEMA}.{name}" not in published.tables:
         return None
-    return _query(str(settings.home), published.build_id, f'select * from {HEALTH_SCHEMA}."{name}"', ())
+    return _query(str(published.path), _key(viewer), f'select * from {HEALTH_SCHEMA}."{name}"', ())
 
 
 def _published(settings: Settings) -> Publication:
@@ -111,18 +110,21 @@ def _published(settings: Settings) -> Publication:
     return found
 
 
-def _known_tenants(settings: Settings, build_id: str) -> list[str]:
+def _known_tenants(published: Publication) -> list[str]:
     """Every tenant id in any published mart: customers, the operator that deploys, and cost no rule allocated."""
-    published = _published(settings)
     marts = sorted(name for name in published.tables if "." not in name)  # health.* tables have no tenant
     union = " union ".join(f'select {TENANT} from "{name}"' for name in marts)
-    found = _query(str(settings.home), build_id, f"select distinct {TENANT} from ({union})", ())
+    found = _query(str(published.path), ("", None), f"select distinct {TENANT} from ({union})", ())
     return sorted(found[TENANT].drop_nulls().to_list())
 
 
+def _key(viewer: Viewer) -> tuple[str, str | None]:
+    return viewer.role, viewer.tenant_id
+
+
 @st.cache_data(ttl=dt.timedelta(minutes=10), show_spinner=False)
-def _query(home: str, build_id: str, sql: str, params: tuple) -> pl.DataFrame:
-    """Rows of one query on a publication; the build id is in the key, so a new publication is read afresh."""
-    settings = Settings.at(home)
-    with open_current(settings) as con:
+def _query(path: str, viewer: tuple[str, str | None], sql: str, params: tuple) -> pl.DataFrame:
+    """Rows of one query on one published file (so a page reads one build, even while the next is swapped in);
+    the file (one per build), the viewer's role and tenant and the question are the cache key."""
+    with open_published(Path(path)) as con:
         return con.sql(sql, params=list(params)).pl()

@@ -153,23 +153,42 @@ def _sql(path: Path) -> str:
 def open_current(settings: Settings, analyst: bool = True) -> Iterator[duckdb.DuckDBPyConnection]:
     """A read-only connection to the current publication; ``analyst`` also shuts out files, extensions and
     settings changes (the raw lake stays out of reach), with the marts first on the search path."""
-    config = {"enable_external_access": False} if analyst else {}
     for _ in range(KEEP):  # the file `current` named may have been pruned between resolving and opening it
         path = current_path(settings)
         try:
-            con = duckdb.connect(str(path), read_only=True, config=config)
+            con = _connect(path, analyst)
             break
         except duckdb.IOException:
             continue
     else:
         raise NotPublished(f"the published warehouse {path} cannot be opened")
     try:
-        if analyst:
-            con.execute(f"set search_path = '{MARTS_SCHEMA},main'")
-            con.execute("set lock_configuration = true")
         yield con
     finally:
         con.close()
+
+
+@contextmanager
+def open_published(path: Path, analyst: bool = True) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A read-only connection to one published file (a reader that must see one build throughout)."""
+    try:
+        con = _connect(path, analyst)
+    except duckdb.IOException as gone:
+        raise NotPublished(f"the published warehouse {path} is no longer there") from gone
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+def _connect(path: Path, analyst: bool) -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect(
+        str(path), read_only=True, config={"enable_external_access": False} if analyst else {}
+    )
+    if analyst:
+        con.execute(f"set search_path = '{MARTS_SCHEMA},main'")
+        con.execute("set lock_configuration = true")
+    return con
 
 
 def current_path(settings: Settings) -> Path:
