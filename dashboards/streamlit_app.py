@@ -10,6 +10,7 @@ from opslake.settings import Settings
 EVERYONE = frozenset({"tenant_viewer", "analyst", "compliance_officer", "admin"})
 READERS = frozenset({"tenant_viewer", "analyst", "admin"})
 GOVERNANCE = frozenset({"analyst", "compliance_officer", "admin"})
+ADMINS = frozenset({"admin"})
 PAGES = {  # section -> (page script, title, icon, roles that open it)
     "": [("overview", "Overview", ":material/dashboard:", READERS)],
     "Engineering": [
@@ -24,6 +25,7 @@ PAGES = {  # section -> (page script, title, icon, roles that open it)
         ("compliance", "Compliance", ":material/verified_user:", EVERYONE),
         ("health", "Data health", ":material/health_and_safety:", GOVERNANCE),
     ],
+    "Administration": [("users", "Users", ":material/group:", ADMINS)],
 }
 
 st.set_page_config(page_title="opslake", page_icon=":material/monitoring:", layout="wide")

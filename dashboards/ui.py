@@ -55,20 +55,14 @@ class Context:
         return today - dt.timedelta(days=today.weekday())
 
 
-def show(title: str, render: Callable[[Context], None]) -> None:
+def show(title: str, render: Callable[[Context], None], reads_publication: bool = True) -> None:
     """Run a page script (the router put the settings and the signed-in viewer in the session): its title and
     freshness line, the empty state before the first build, and any error said as a sentence (and logged) rather
-    than a traceback."""
+    than a traceback. A page that does not read the publication (user management) works before any build."""
     settings, viewer = st.session_state[PAGE_INPUTS]
     st.title(title)
     try:
-        published = data.publication(settings)
-        if published is None:
-            st.info("Nothing has been published yet: run `opslake run`, and this page shows its results.")
-            return
-        as_of = published.as_of or published.built_at
-        st.caption(f"Data as of {as_of:%Y-%m-%d %H:%M} UTC, built {published.built_at:%Y-%m-%d %H:%M} UTC")
-        render(Context(settings, viewer, as_of))
+        _page(settings, viewer, render, reads_publication)
     except data.Forbidden:
         st.warning("Your role does not open this page.")
     except NotPublished:
@@ -82,6 +76,21 @@ def show(title: str, render: Callable[[Context], None]) -> None:
     # The last element of every run: browser tests and `opslake bench pages` know the page is complete when a
     # marker of this page with a new nonce arrives (elements of the previous run linger until then).
     st.html(f'<span class="{RENDERED}" data-page="{title}" data-nonce="{secrets.token_hex(8)}"></span>')
+
+
+def _page(
+    settings: Settings, viewer: Viewer, render: Callable[[Context], None], reads_publication: bool
+) -> None:
+    if not reads_publication:
+        render(Context(settings, viewer, dt.datetime.now(dt.UTC)))
+        return
+    published = data.publication(settings)
+    if published is None:
+        st.info("Nothing has been published yet: run `opslake run`, and this page shows its results.")
+        return
+    as_of = published.as_of or published.built_at
+    st.caption(f"Data as of {as_of:%Y-%m-%d %H:%M} UTC, built {published.built_at:%Y-%m-%d %H:%M} UTC")
+    render(Context(settings, viewer, as_of))
 
 
 def tenant_filter(ctx: Context) -> str | None:

@@ -53,8 +53,15 @@ class User:
     tenant_id: str | None  # the one tenant a tenant viewer sees; None: every tenant
 
 
-def add(settings: Settings, name: str, role: str, password: str, tenant_id: str | None = None) -> User:
-    """Add a user (an error if the name is taken)."""
+def add(
+    settings: Settings,
+    name: str,
+    role: str,
+    password: str,
+    tenant_id: str | None = None,
+    actor: str | None = None,
+) -> User:
+    """Add a user (an error if the name is taken); ``actor`` is who does it (default: the OS account)."""
     user = _valid(name, role, tenant_id)
     if len(password) < MIN_PASSWORD:
         raise UserError(f"the password must have at least {MIN_PASSWORD} characters")
@@ -64,11 +71,13 @@ def add(settings: Settings, name: str, role: str, password: str, tenant_id: str 
             raise UserError(f"there is a user {name!r} already; `opslake users set-role` changes a role")
         users[name] = {**asdict(user), "password_hash": _HASHER.hash(password)}
         _write(settings, users)
-    _log(settings, "user_added", user, getpass.getuser())
+    _log(settings, "user_added", user, actor or getpass.getuser())
     return user
 
 
-def set_role(settings: Settings, name: str, role: str, tenant_id: str | None = None) -> User:
+def set_role(
+    settings: Settings, name: str, role: str, tenant_id: str | None = None, actor: str | None = None
+) -> User:
     user = _valid(name, role, tenant_id)
     with lake.writer_lock(settings, "users"):
         users = _read(settings)
@@ -77,22 +86,28 @@ def set_role(settings: Settings, name: str, role: str, tenant_id: str | None = N
         before = users[name]["role"], users[name]["tenant_id"]
         users[name].update(role=role, tenant_id=tenant_id)
         _write(settings, users)
-    _log(settings, "role_changed", user, getpass.getuser(), f"was {before[0]} (tenant {before[1]})")
+    _log(settings, "role_changed", user, actor or getpass.getuser(), f"was {before[0]} (tenant {before[1]})")
     return user
 
 
-def remove(settings: Settings, name: str) -> None:
+def remove(settings: Settings, name: str, actor: str | None = None) -> None:
     with lake.writer_lock(settings, "users"):
         users = _read(settings)
         if name not in users:
             raise UserError(f"there is no user {name!r}")
         removed = users.pop(name)
         _write(settings, users)
-    _log(settings, "user_removed", _user(removed), getpass.getuser())
+    _log(settings, "user_removed", _user(removed), actor or getpass.getuser())
 
 
 def list_users(settings: Settings) -> list[User]:
     return [_user(u) for _, u in sorted(_read(settings).items())]
+
+
+def access_log(settings: Settings) -> pa.Table | None:
+    """Every sign-in, refusal and change to a user, oldest first (None before the first)."""
+    found = lake.read_table(settings.table_uri("governance", ACCESS_LOG))
+    return None if found is None else found.sort_by("at")
 
 
 def sign_in(settings: Settings, name: str, password: str) -> User | None:

@@ -26,8 +26,9 @@ OPENS = {
     "tenant_viewer": BI,
     "analyst": BI | {"health"},
     "compliance_officer": {"compliance", "health"},
-    "admin": BI | {"health"},
+    "admin": BI | {"health", "users"},
 }
+DATA_PAGES = BI | {"health"}  # the pages that read the publication (users is the user store)
 NOTHING_PUBLISHED = "Nothing has been published yet: run `opslake run`, and this page shows its results."
 
 
@@ -100,7 +101,7 @@ def _role(name: str) -> str:
 @pytest.mark.parametrize("name", ["viewer", "analyst", "officer", "admin"])
 def test_every_page_of_a_role_renders_and_the_others_are_not_there(monkeypatch, home, name):
     app = _signed_in(monkeypatch, home, name)
-    for page in sorted(OPENS[_role(name)]):
+    for page in sorted(OPENS[_role(name)] & DATA_PAGES):
         _open(app, page)
         assert app.title, page
         assert not app.error, (page, [e.value for e in app.error])
@@ -116,7 +117,7 @@ def test_nothing_published_is_said_on_every_page_not_a_traceback(monkeypatch, tm
     settings = Settings.at(tmp_path / "empty")
     users.add(settings, "admin", "admin", PASSWORD)
     app = _signed_in(monkeypatch, settings, "admin")
-    for page in sorted(OPENS["admin"]):
+    for page in sorted(DATA_PAGES):
         _open(app, page)
         assert [i.value for i in app.info] == [NOTHING_PUBLISHED], page
         assert not app.error and not app.dataframe
@@ -131,7 +132,7 @@ def test_pages_read_the_publication_while_a_build_holds_the_lake(monkeypatch, ho
         writer.execute("create table if not exists half_built as select 1 as x")
         with lake.writer_lock(home, lake.RUN_LOCK):
             app = _signed_in(monkeypatch, home, "admin")
-            for page in sorted(OPENS["admin"]):
+            for page in sorted(DATA_PAGES):
                 _open(app, page)
                 assert app.dataframe and not app.error, page
     finally:
@@ -198,3 +199,41 @@ def test_the_dora_grid_marks_as_many_teams_per_level_as_the_mart_has(monkeypatch
             continue
         cell = grid.loc["Lead time for changes", level.capitalize()]
         assert cell.endswith(f"◀ {teams} team{'s' if teams != 1 else ''}"), (level, cell)
+
+
+def test_an_admin_manages_users_in_the_app_and_each_change_names_the_admin(monkeypatch, tmp_path):
+    """On an empty home (user management needs no build): add, refuse a short password, change a role, remove."""
+    settings = Settings.at(tmp_path / "home")
+    users.add(settings, "root", "admin", PASSWORD)
+    app = _open(_signed_in(monkeypatch, settings, "root"), "users")
+    app.text_input(key="add_name").input("nadia")
+    app.text_input(key="add_tenant").input("t-acme")
+    app.text_input(key="add_password").input("short")
+    app.selectbox(key="add_role").select("tenant_viewer")
+    _submit(app, "Add")
+    assert [e.value for e in app.error] == [
+        f"Not done: the password must have at least {users.MIN_PASSWORD} characters."
+    ]
+    assert [u.name for u in users.list_users(settings)] == ["root"]
+    app.text_input(key="add_name").input("nadia")
+    app.text_input(key="add_tenant").input("t-acme")
+    app.text_input(key="add_password").input(PASSWORD)
+    _submit(app, "Add")
+    assert users.list_users(settings)[0] == users.User("nadia", "tenant_viewer", "t-acme")
+    app.selectbox(key="role_user").select("nadia")
+    app.selectbox(key="new_role").select("analyst")
+    _submit(app, "Change")
+    assert users.list_users(settings)[0] == users.User("nadia", "analyst", None)
+    assert "root" not in app.selectbox(key="remove_user").options  # an admin cannot remove themselves here
+    app.selectbox(key="remove_user").select("nadia")
+    _submit(app, "Remove")
+    assert [u.name for u in users.list_users(settings)] == ["root"]
+    trail = users.access_log(settings).to_pylist()
+    changes = [(r["event"], r["user_name"], r["actor"]) for r in trail if r["event"] != "sign_in"]
+    assert changes[1:] == [("user_added", "nadia", "root"), ("role_changed", "nadia", "root"),
+                           ("user_removed", "nadia", "root")]  # fmt: skip
+
+
+def _submit(app: AppTest, label: str) -> None:
+    next(b for b in app.button if b.label == label).click().run()
+    assert not app.exception, app.exception
