@@ -19,7 +19,6 @@ from opslake.settings import Settings
 SHARED_LAKE = "built_lake"
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist groups the tests by their marks
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """The tests of the shared lake run on one xdist worker (``--dist loadgroup``), so the lake is built once, not
     once per worker (each build takes minutes)."""
