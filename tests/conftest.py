@@ -16,16 +16,6 @@ import pytest
 from opslake import dbt_project
 from opslake.settings import Settings
 
-SHARED_LAKE = "built_lake"
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The tests of the shared lake run on one xdist worker (``--dist loadgroup``), so the lake is built once, not
-    once per worker (each build takes minutes)."""
-    for item in items:
-        if SHARED_LAKE in getattr(item, "fixturenames", ()):
-            item.add_marker(pytest.mark.xdist_group(SHARED_LAKE))
-
 
 @pytest.fixture(scope="session")
 def parsed_dbt(tmp_path_factory) -> Path:
