@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboards import auth, ui
+from dashboards import auth, data, ui
+from opslake import users
 from opslake.settings import Settings
 
-EVERYONE = frozenset({"tenant_viewer", "analyst", "compliance_officer", "admin"})
-READERS = frozenset({"tenant_viewer", "analyst", "admin"})
-GOVERNANCE = frozenset({"analyst", "compliance_officer", "admin"})
+# Who opens which page follows what each role may read (``data``, which enforces it on every query).
+EVERYONE = frozenset(users.ROLES)
+READERS = frozenset(role for role, marts in data.ROLE_MARTS.items() if marts is data.EVERY_MART)
+GOVERNANCE = data.HEALTH_ROLES
 ADMINS = frozenset({"admin"})
 PAGES = {  # section -> (page script, title, icon, roles that open it)
     "": [("overview", "Overview", ":material/dashboard:", READERS)],

@@ -7,6 +7,8 @@ data) and quarantined records stay in the lake.
 
 from __future__ import annotations
 
+import datetime as dt
+
 import duckdb
 
 from opslake import lake
@@ -75,6 +77,18 @@ def copy(con: duckdb.DuckDBPyConnection, settings: Settings, target: str) -> dic
             [target, SCHEMA],
         ).fetchall()
     }
+
+
+def as_of(con: duckdb.DuckDBPyConnection, target: str) -> dt.datetime | None:
+    """The oldest of the domains' newest event times (from the freshness table ``copy`` made): the moment up to
+    which every feed is known. None before any domain has data."""
+    found = con.execute(
+        "select 1 from duckdb_tables() where database_name = ? and schema_name = ? and table_name = 'freshness'",
+        [target, SCHEMA],
+    ).fetchall()
+    if not found:
+        return None
+    return con.execute(f"select min(newest_event_at) from {target}.{SCHEMA}.freshness").fetchall()[0][0]
 
 
 def _silver_domains(con: duckdb.DuckDBPyConnection) -> list[str]:

@@ -24,13 +24,12 @@ import pyarrow as pa
 from opslake import health
 from opslake.dbt_project import MARTS_SCHEMA
 from opslake.settings import Settings
-from opslake.warehouse import LOADS, SOURCES
+from opslake.warehouse import LOADS
 
 STORAGE_VERSION = "v1.0.0"  # read by DuckDB 1.x clients as well as 2.x
 RECORD = "opslake.publication"  # one row: the build this file holds
 CURRENT = "current"
 KEEP = 3  # published files kept: a reader that resolved `current` a moment ago still finds its file
-EVENT_TIME = "occurred_at"
 
 
 class NotPublished(RuntimeError):
@@ -68,7 +67,7 @@ def publish(settings: Settings, build_id: str) -> Publication:
         tables = _copy_marts(con)
         tables.update(health.copy(con, settings, "pub"))
         versions = dict(con.execute(f"select table_name, version from build.{LOADS}").fetchall())
-        as_of = _as_of(con)
+        as_of = health.as_of(con, "pub")
         built_at = dt.datetime.now(dt.UTC)
         con.execute("create schema pub.opslake")
         con.execute(
@@ -101,25 +100,6 @@ def _copy_marts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
         )
         rows[name] = con.execute(f'select count(*) from pub.{MARTS_SCHEMA}."{name}"').fetchall()[0][0]
     return rows
-
-
-def _as_of(con: duckdb.DuckDBPyConnection) -> dt.datetime | None:
-    """The oldest of the domains' newest event times: the moment up to which every feed is known."""
-    newest = []
-    for table in SOURCES:
-        columns = con.execute(
-            "select column_name from duckdb_columns() where database_name = 'build' and schema_name = ? "
-            "and table_name = ?",
-            [table.layer, table.name],
-        ).fetchall()
-        if (EVENT_TIME,) in columns:
-            newest.append(
-                con.execute(f"select max({EVENT_TIME}) from build.{table.layer}.{table.name}").fetchall()[0][
-                    0
-                ]
-            )
-    known = [t for t in newest if t is not None]
-    return min(known) if known else None
 
 
 def _point_current_at(settings: Settings, target: Path) -> None:

@@ -30,9 +30,6 @@ COLUMNS = {
 
 
 def _render(ctx: Context) -> None:
-    if data.ROLE_MARTS[ctx.viewer.role] is not data.EVERY_MART:
-        st.info("Your role opens the compliance and data health pages: choose one in the sidebar.")
-        return
     tenant = ui.tenant_filter(ctx)
     partial = ctx.current_month
     closed = (partial - dt.timedelta(days=1)).replace(day=1)
@@ -97,9 +94,8 @@ def _headline(ctx: Context, tenant: str | None, closed: dt.date) -> None:
         (f"Change failure rate, {closed:%b %Y}", failure_rate, "delivery", "Delivery", "inverse", "percent"),
         ("Flow velocity, last full week", weekly, "flow", "Flow", "normal", "localized"),
         (f"Controls failing, {closed:%b %Y}", failing, "compliance", "Compliance", "inverse", "localized"),
+        ("SLO alerts firing now", [len(alerts)], "reliability", "Reliability", "inverse", "localized"),
     ]
-    firing = [len(alerts)]
-    cards.append(("SLO alerts firing now", firing, "reliability", "Reliability", "inverse", "localized"))
     for row in range(0, len(cards), CARDS_PER_ROW):
         for column, (label, series, page, title, colour, fmt) in zip(
             st.columns(CARDS_PER_ROW), cards[row : row + CARDS_PER_ROW], strict=False
