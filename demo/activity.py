@@ -6,6 +6,7 @@ their day files themselves and hand back only counts and the usage totals that c
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import sys
@@ -70,6 +71,8 @@ def activity_days(
     # forked workers share this process's world. Elsewhere workers are spawned and rebuild it.
     if sys.platform == "linux":
         _worker = Activity(world, plan, root)
+        # Frozen objects are never scanned by a worker's collector, so it does not copy the parent's pages
+        gc.freeze()
         pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
     else:
         pool = ProcessPoolExecutor(workers, initializer=_start_worker, initargs=(world_args, root))
@@ -83,6 +86,7 @@ def activity_days(
             yield pending.popleft().result()
     finally:
         pool.shutdown(cancel_futures=True)
+        gc.unfreeze()
         _worker = None
 
 
