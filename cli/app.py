@@ -76,31 +76,35 @@ def generate(
 @app.command()
 def ingest(
     domain: Annotated[str, typer.Argument(help="audit, usage, incident, delivery or cost.")],
-    paths: Annotated[list[Path], typer.Argument(help="JSONL, CSV or Parquet files, plain or .gz.")],
+    paths: Annotated[
+        list[Path], typer.Argument(help="JSONL, CSV or Parquet files (or folders), plain or .gz.")
+    ],
     as_json: Annotated[bool, typer.Option("--json", help="Print the accounting as JSON.")] = False,
 ) -> None:
     """Validate files against the domain's contract and append them to lake/bronze/<domain> exactly once."""
     from ingestion.contracts import contract_for
     from ingestion.pipeline import ingest as run_ingest
-    from ingestion.readers import UnsupportedFile
+    from ingestion.pipeline import input_files
 
     settings = Settings.from_env()
     try:
         contract_for(domain)
-        total = sum(p.stat().st_size for p in paths)
-    except (ValueError, FileNotFoundError) as exc:
-        _fail(str(exc), "check the domain and the file paths")
+    except ValueError as exc:
+        _fail(str(exc), "name one of the domains above")
+    total = sum(p.stat().st_size for p in input_files(paths)[0])
     with _progress() as bar:
         task = bar.add_task(f"ingesting {domain} (bytes)", total=total)
-        try:
-            report = run_ingest(settings, domain, paths, progress=lambda n: bar.advance(task, n))
-        except (UnsupportedFile, FileNotFoundError) as exc:
-            _fail(str(exc), "nothing was written; fix the input and run again")
+        report = run_ingest(settings, domain, paths, progress=lambda n: bar.advance(task, n))
         bar.update(task, completed=total)
     if as_json:
         print(json.dumps(report.as_dict()))
     else:
         _print_report(domain, report.as_dict())
+    for path, why in report.skipped.items():
+        console.print(f"[yellow]skipped[/yellow] {path}: {why}", soft_wrap=True)
+    if report.skipped:
+        console.print("[dim]next: fix or remove the paths skipped; the other files were ingested[/dim]")
+        raise typer.Exit(1)
 
 
 def _print_report(domain: str, report: dict) -> None:

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-import datetime as dt
-from collections import OrderedDict
+from pathlib import Path
 
+import numpy as np
+import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.dataset as ds
 
-from opslake.lake import open_table, read_table
+from ingestion.readers import UnsupportedFile, file_format
+from opslake.lake import read_table
 
 QUARANTINE_SCHEMA = pa.schema(
     [
@@ -45,65 +47,60 @@ INGEST_LOG_SCHEMA = pa.schema(
 
 
 class KeyIndex:
-    """Event ids already in a bronze table, loaded per ``event_date`` partition and kept for recent dates.
+    """Hashes of every event id in a bronze table and of those accepted since, sorted for binary search.
 
-    Redelivered events carry the same ``occurred_at`` and so the same partition, which is what makes a
-    per-partition index exact; loading only touched partitions keeps memory bounded on large tables.
+    Exactly-once holds per domain whatever the event date, so the index covers the whole table; 8 bytes per
+    id keep 10M ids in 80 MB. A hash match is only a candidate: the writer confirms it against the stored
+    row, so a collision can never drop an event.
     """
 
-    def __init__(self, uri: str, max_dates: int = 48) -> None:
-        self.uri = uri
-        self.max_dates = max_dates
-        self._ids: OrderedDict[dt.date, list[pa.Array]] = OrderedDict()
-        table = open_table(uri)
-        self._partitions = (
-            {dt.date.fromisoformat(p["event_date"]) for p in table.partitions()} if table else set()
-        )
+    def __init__(self, uri: str) -> None:
+        stored = read_table(uri, ["event_id"])
+        self._sorted = np.sort(id_hashes(stored["event_id"])) if stored is not None else _EMPTY
+        self._recent: list[np.ndarray] = []
+        self._recent_rows = 0
 
-    def new_rows(self, ids: pa.Array, dates: pa.Array) -> pa.Array:
-        """Indexes of rows whose id is new: not stored and not earlier in this batch. Records them as seen."""
-        days = set(pc.unique(dates).to_pylist())
-        known = self._load(days)
-        positions = pa.array(range(len(ids)), pa.int64())
-        first = (
-            pa.table({"id": ids, "i": positions}).group_by("id", use_threads=False).aggregate([("i", "min")])
-        )
-        is_new = pc.is_in(positions, value_set=first["i_min"])
-        stored = [chunk for d in days for chunk in known[d]]
-        if stored:
-            is_new = pc.and_(is_new, pc.invert(pc.is_in(ids, value_set=pa.concat_arrays(stored))))
-        keep = pc.indices_nonzero(is_new)
-        kept_ids, kept_dates = ids.take(keep), dates.take(keep)
-        for d in days:
-            known[d].append(kept_ids.filter(pc.equal(kept_dates, pa.scalar(d, pa.date32()))))
-        return keep
+    def seen(self, hashes: np.ndarray) -> np.ndarray:
+        """Whether each hash is already in the index (a boolean mask)."""
+        found = np.zeros(len(hashes), bool)
+        if len(self._sorted):
+            pos = np.minimum(np.searchsorted(self._sorted, hashes), len(self._sorted) - 1)
+            found = self._sorted[pos] == hashes
+        if self._recent:
+            found |= np.isin(hashes, np.concatenate(self._recent))
+        return found
 
-    def _load(self, days: set[dt.date]) -> dict[dt.date, list[pa.Array]]:
-        missing = [d for d in days if d not in self._ids]
-        if missing:
-            loaded: dict[dt.date, list[pa.Array]] = {d: [] for d in missing}
-            stored = [d for d in missing if d in self._partitions]
-            if stored:
-                rows = read_table(self.uri, ["event_id", "event_date"], ds.field("event_date").isin(stored))
-                for d in stored:
-                    loaded[d].append(
-                        rows["event_id"].filter(pc.equal(rows["event_date"], d)).combine_chunks()
-                    )
-            self._ids.update(loaded)
-        for d in days:
-            self._ids.move_to_end(d)
-        while len(self._ids) > max(self.max_dates, len(days)):
-            self._ids.popitem(last=False)
-        return {d: self._ids[d] for d in days}
-
-    def mark_written(self, dates: set[dt.date]) -> None:
-        self._partitions |= dates
+    def add(self, hashes: np.ndarray) -> None:
+        self._recent.append(hashes)
+        self._recent_rows += len(hashes)
+        if self._recent_rows > 1_000_000:  # keep the linear part small: merge it into the sorted part
+            self._sorted = np.sort(np.concatenate([self._sorted, *self._recent]))
+            self._recent, self._recent_rows = [], 0
 
 
-def quarantine_keys(uri: str, sha256: str) -> set[int]:
-    """Lines of a source file (by content hash) that are already quarantined."""
-    rows = read_table(uri, ["line"], ds.field("source_sha256") == sha256)
-    return set() if rows is None else set(rows["line"].to_pylist())
+_EMPTY = np.empty(0, np.uint64)
+
+
+def id_hashes(ids: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """A 64-bit hash of each id (stable within a process, which is all the index needs)."""
+    return pl.Series(ids).hash(seed=0).to_numpy()
+
+
+def quarantine_keys(uri: str, domain: str, sha256: str, fmt: str) -> set[int]:
+    """Lines already quarantined from this content read as this domain and format."""
+    rows = read_table(uri, ["domain", "source_file", "line"], ds.field("source_sha256") == sha256)
+    if rows is None:
+        return set()
+    return {
+        r["line"] for r in rows.to_pylist() if r["domain"] == domain and _format_of(r["source_file"]) == fmt
+    }
+
+
+def _format_of(source_file: str) -> str | None:
+    try:
+        return file_format(Path(source_file))
+    except UnsupportedFile:
+        return None
 
 
 def dates_of(table: pa.Table) -> pa.Array:

@@ -12,6 +12,7 @@ import csv
 import gzip
 import io
 import ipaddress
+import re
 from datetime import datetime
 from pathlib import Path
 
@@ -22,17 +23,19 @@ import pyarrow.csv as pcsv
 import pyarrow.json as pj
 
 from ingestion.contracts import Contract, Field
+from ingestion.readers import UNREADABLE
 from ingestion.validate import Validated, content_id, tenant_from_tags, time_bounds
 
 _READ = pj.ReadOptions(use_threads=False, block_size=1 << 30)
+_BLANK_LINE = re.compile(rb"(?:\A|\n)[ \t\r]*\n")  # a blank line before the last
 
 
 def validate_block(contract: Contract, first_line: int, block: bytes, now: datetime) -> Validated | None:
     """Validated rows of a block of JSON lines when every line is valid, else None."""
     if contract.id_from_content or any(f.kind == "json" and f.shape is None for f in contract.fields):
         return None  # derived ids and JSON values of no known shape take the record-by-record path
-    if b"\n\n" in block or block[:1] in (b"\n", b"\r"):
-        return None  # blank lines would shift the line numbers
+    if _BLANK_LINE.search(block):
+        return None  # Arrow skips blank lines, which would shift the line numbers
     schema = pa.schema([pa.field(f.input_name, _read_type(f)) for f in contract.fields])
     try:
         table = pj.read_json(
@@ -41,6 +44,7 @@ def validate_block(contract: Contract, first_line: int, block: bytes, now: datet
             # An unknown field fails the read: the record-by-record path keeps it in `_extra`.
             parse_options=pj.ParseOptions(explicit_schema=schema, unexpected_field_behavior="error"),
         )
+        table.validate(full=True)  # Arrow's JSON reader does not check that strings are UTF-8
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         return None
     rt = contract.record_type_field
@@ -63,11 +67,11 @@ def validate_csv(contract: Contract, path: Path, now: datetime) -> Validated | N
     path converts CSV text; a file with a ragged row, a blank line, a line break inside a cell, bytes that
     are not UTF-8, or any invalid value goes to that path instead.
     """
-    with gzip.open(path, "rt", newline="") if path.suffix == ".gz" else open(path, newline="") as f:
-        try:
+    try:
+        with gzip.open(path, "rt", newline="") if path.suffix == ".gz" else open(path, newline="") as f:
             header = [h.strip().lstrip("\ufeff") for h in next(csv.reader(f), [])]
-        except UnicodeDecodeError:
-            return None
+    except UNREADABLE:
+        return None  # the record-by-record reader says what is wrong
     if not header or len(set(header)) != len(header):
         return None
     try:
@@ -82,7 +86,7 @@ def validate_csv(contract: Contract, path: Path, now: datetime) -> Validated | N
                 quoted_strings_can_be_null=True,
             ),
         )
-    except (pa.ArrowInvalid, UnicodeDecodeError):
+    except UNREADABLE:
         return None
     table = table.combine_chunks()
     if any(pc.any(pc.match_substring(table[n], "\n")).as_py() for n in header):
@@ -220,7 +224,8 @@ def _missing(f: Field, column: pa.Array, row_types: pa.Array | None) -> bool:
         return False
     absent = pc.is_null(column)
     if f.kind in ("string", "text", "enum", "ip") and f.required:
-        absent = pc.or_(absent, pc.fill_null(pc.equal(column, ""), False))
+        blank = pc.equal(pc.utf8_trim_whitespace(column), "")  # as ``validate._absent``
+        absent = pc.or_(absent, pc.fill_null(blank, False))
     if required is not None:
         absent = pc.and_(absent, required)
     return bool(pc.any(absent).as_py())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import re
 import shutil
@@ -12,7 +13,7 @@ import pyarrow.parquet as pq
 
 from ingestion.contracts import contract_for
 from ingestion.pipeline import IngestReport, Progress, file_sha256, ingest
-from ingestion.readers import UnsupportedFile, csv_chunks, file_format, jsonl_blocks
+from ingestion.readers import UNREADABLE, UnsupportedFile, csv_chunks, file_format, jsonl_blocks
 from opslake.settings import Settings
 
 _DATE = re.compile(rb"(\d{4}-\d{2}-\d{2})")
@@ -61,23 +62,31 @@ def event_date_range(domain: str, paths: list[Path]) -> tuple[dt.date, dt.date] 
     time_field = contract.field(contract.time_from or contract.time_field)
     dates: list[str] = []
     for path in paths:
-        fmt = file_format(path)
-        if fmt == "jsonl":
-            pattern = re.compile(rb'"' + time_field.input_name.encode() + rb'"\s*:\s*"(\d{4}-\d{2}-\d{2})')
-            for _, block, _ in jsonl_blocks(path):
-                found = pattern.findall(block or b"")
-                if found:
-                    dates += [min(found).decode(), max(found).decode()]
-        elif fmt == "csv":
-            for chunk in csv_chunks(path):
-                values = [r.get(time_field.input_name) for r in chunk.records if r]
-                dates += [v[:10] for v in values if isinstance(v, str) and _DATE.match(v.encode())]
-        else:
-            column = pq.read_table(path, columns=[time_field.input_name])[time_field.input_name]
-            bounds = pc.min_max(column)
-            dates += [str(v.as_py())[:10] for v in (bounds["min"], bounds["max"]) if v.is_valid]
+        with contextlib.suppress(*UNREADABLE):  # ingestion quarantines an unreadable file; no dates here
+            dates += _named_dates(path, time_field.input_name)
     valid = [dt.date.fromisoformat(d) for d in dates if _is_date(d)]
     return (min(valid), max(valid)) if valid else None
+
+
+def _named_dates(path: Path, name: str) -> list[str]:
+    """The earliest and latest dates a file names in the field ``name`` (per block, for JSON lines)."""
+    dates: list[str] = []
+    fmt = file_format(path)
+    if fmt == "jsonl":
+        pattern = re.compile(rb'"' + name.encode() + rb'"\s*:\s*"(\d{4}-\d{2}-\d{2})')
+        for _, block, _ in jsonl_blocks(path):
+            found = pattern.findall(block or b"")
+            if found:
+                dates += [min(found).decode(), max(found).decode()]
+    elif fmt == "csv":
+        for chunk in csv_chunks(path):
+            values = [r.get(name) for r in chunk.records if r]
+            dates += [v[:10] for v in values if isinstance(v, str) and _DATE.match(v.encode())]
+    else:
+        column = pq.read_table(path, columns=[name])[name]
+        bounds = pc.min_max(column)
+        dates += [str(v.as_py())[:10] for v in (bounds["min"], bounds["max"]) if v.is_valid]
+    return dates
 
 
 def _is_date(text: str) -> bool:

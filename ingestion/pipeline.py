@@ -1,9 +1,10 @@
 """Bronze ingestion: validate input files against their contract and append them to Delta exactly once.
 
 Every record read ends as exactly one of: accepted (appended to ``lake/bronze/<domain>``), duplicate (its
-``event_id`` is already in the table or earlier in the run) or quarantined (``lake/bronze/_quarantine`` with
-its raw text and reason). Re-running is safe at any point: rows are keyed by ``event_id`` and quarantine rows
-by source content hash and line, and every Delta commit is atomic.
+``event_id`` is already in the table or earlier in the run, with the same content) or quarantined
+(``lake/bronze/_quarantine`` with its raw bytes and reason; a redelivery with other content is quarantined as
+``conflicting_duplicate``). Re-running is safe at any point: rows are keyed by ``event_id`` and quarantine rows
+by domain, source content hash, format and line, and every Delta commit is atomic.
 """
 
 from __future__ import annotations
@@ -17,13 +18,25 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.dataset as ds
 
 from ingestion import bronze
 from ingestion.contracts import Contract, contract_for
 from ingestion.fastpath import validate_block, validate_csv
-from ingestion.readers import csv_chunks, file_format, jsonl_blocks, parquet_chunks, parse_jsonl_block
+from ingestion.readers import (
+    UNREADABLE,
+    CorruptFile,
+    UnsupportedFile,
+    csv_chunks,
+    csv_rows_text,
+    file_format,
+    jsonl_blocks,
+    parquet_chunks,
+    parse_jsonl_block,
+)
 from ingestion.validate import Parsed, Validated, validate
 from opslake import lake
 from opslake.settings import Settings
@@ -46,6 +59,7 @@ class IngestReport:
     reasons: Counter = field(default_factory=Counter)
     dates: set[dt.date] = field(default_factory=set)
     files: list[str] = field(default_factory=list)
+    skipped: dict[str, str] = field(default_factory=dict)  # paths given that are not readable files, and why
 
     def add(self, other: IngestReport) -> None:
         self.read += other.read
@@ -55,6 +69,7 @@ class IngestReport:
         self.reasons.update(other.reasons)
         self.dates |= other.dates
         self.files += other.files
+        self.skipped |= other.skipped
 
     def as_dict(self) -> dict:
         return {
@@ -63,6 +78,7 @@ class IngestReport:
             "duplicates": self.duplicates,
             "quarantined": self.quarantined,
             "reasons": dict(sorted(self.reasons.items())),
+            "skipped": self.skipped,
         }
 
 
@@ -73,14 +89,13 @@ def ingest(
     progress: Progress | None = None,
     workers: int | None = None,
 ) -> IngestReport:
-    """Ingest files of one domain into bronze; see the module docstring for the guarantees."""
+    """Ingest files of one domain into bronze; see the module docstring for the guarantees.
+
+    Folders stand for the files in them. A path that is missing or of a type opslake does not read is
+    reported in ``skipped`` and the other files are ingested; a file that cannot be read is quarantined whole.
+    """
     contract = contract_for(domain)
-    files = [Path(p) for p in paths]
-    for path in files:
-        file_format(path)  # fail fast, before anything is written, on a type we cannot read
-        if not path.is_file():
-            raise FileNotFoundError(f"{path}: no such file")
-    report = IngestReport()
+    files, report = input_files(paths)
     with lake.writer_lock(settings, domain):
         writer = _BronzeWriter(settings, contract)
         # Threads suffice: the fast path parses and checks in Arrow's C++ code, which releases the GIL.
@@ -96,6 +111,25 @@ def ingest(
     return report
 
 
+def input_files(paths: list[Path]) -> tuple[list[Path], IngestReport]:
+    """The readable files that ``paths`` name, each once, and a report naming the paths skipped and why."""
+    files: dict[Path, Path] = {}
+    report = IngestReport()
+    for path in map(Path, paths):
+        found = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+        for file in found:
+            if not file.is_file():
+                report.skipped[str(file)] = "no such file"
+                continue
+            try:
+                file_format(file)
+            except UnsupportedFile:
+                report.skipped[str(file)] = "not a type opslake reads (.jsonl, .json, .csv, .parquet, or .gz)"
+                continue
+            files.setdefault(file.resolve(), file)
+    return list(files.values()), report
+
+
 def file_sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as f:
@@ -106,11 +140,14 @@ def file_sha256(path: Path) -> str:
 
 def _ingest_file(writer: _BronzeWriter, path: Path, pool, progress: Progress | None) -> IngestReport:
     started = _now()
-    writer.begin_file(str(path.resolve()), file_sha256(path))
-    for validated, parsed, size in _validated_chunks(writer.contract, path, pool):
-        writer.add(validated, parsed)
-        if progress:
-            progress(size)
+    writer.begin_file(path, file_sha256(path))
+    try:
+        for validated, parsed, size in _validated_chunks(writer.contract, path, pool):
+            writer.add(validated, parsed)
+            if progress:
+                progress(size)
+    except UNREADABLE as exc:
+        writer.unreadable(path, exc)
     return writer.end_file(path.stat().st_size, started)
 
 
@@ -135,7 +172,11 @@ def _validated_chunks(contract: Contract, path: Path, pool) -> Iterator[tuple[Va
         return
     if fmt == "csv" and (fast := validate_csv(contract, path, dt.datetime.now(dt.UTC))) is not None:
         n = fast.table.num_rows
-        yield fast, Parsed(range(n), [], [], []), path.stat().st_size
+        yield (
+            fast,
+            Parsed(range(2, n + 2), [], [], [], source=lambda: csv_rows_text(path)),
+            path.stat().st_size,
+        )
         return
     chunks = csv_chunks(path) if fmt == "csv" else parquet_chunks(path)
     for parsed in chunks:
@@ -147,7 +188,7 @@ def _process_block(domain: str, first_line: int, block: bytes) -> tuple[Validate
     fast = validate_block(contract, first_line, block, now)
     if fast is not None:
         n = fast.table.num_rows
-        return fast, Parsed(range(first_line, first_line + n), [], [], []), len(block)
+        return fast, Parsed(range(first_line, first_line + n), [], [], [], source=lambda: block), len(block)
     parsed = parse_jsonl_block(first_line, block)
     return validate(contract, parsed, now), parsed, len(block)
 
@@ -167,74 +208,141 @@ class _BronzeWriter:
         self.quarantine_uri = settings.table_uri("bronze", QUARANTINE)
         self.index = bronze.KeyIndex(self.uri)
         self.schema = contract.arrow_schema()
+        self.content = [*contract.names, "_extra"]  # what makes two deliveries of an event the same
         self.buffer: list[pa.Table] = []
         self.buffered = 0
         self.quarantine_rows: list[dict] = []
         self.log_rows: list[dict] = []
-        self.quarantined: dict[str, set[int]] = {}  # lines already quarantined, per source content hash
+        self.quarantined: dict[
+            tuple[str, str], set[int]
+        ] = {}  # lines already quarantined, per content+format
 
-    def begin_file(self, source: str, sha: str) -> None:
-        self.source, self.sha = source, sha
-        self.report = IngestReport(files=[source])
+    def begin_file(self, path: Path, sha: str) -> None:
+        self.source, self.sha, self.format = str(path.resolve()), sha, file_format(path)
+        self.report = IngestReport(files=[self.source])
         self.ingested_at = _now()
 
     def add(self, validated: Validated, parsed: Parsed) -> None:
         self.report.read += len(parsed.lines)
-        self._quarantine(validated, parsed)
+        for i, errors in sorted(validated.rejected.items()):
+            self._quarantine(parsed.lines[i], parsed.raws[i], errors)
         table = validated.table
         if not table.num_rows:
             return
         dates = bronze.dates_of(table)
-        keep = self.index.new_rows(table["event_id"].combine_chunks(), dates)
-        self.report.duplicates += table.num_rows - len(keep)
-        if len(keep) < table.num_rows:
-            table, dates = table.take(keep), dates.take(keep)
-        self.report.dates.update(pc.unique(dates).to_pylist())
-        self.report.accepted += table.num_rows
         n = table.num_rows
         table = (
             table.append_column("event_date", dates)
             .append_column("_source_file", pa.repeat(pa.scalar(self.source, pa.string()), n))
             .append_column("_ingested_at", pa.repeat(pa.scalar(self.ingested_at, _TIMESTAMP), n))
+            .select(self.schema.names)
+            .cast(self.schema)
         )
-        self.buffer.append(table.select(self.schema.names).cast(self.schema))
-        self.buffered += n
+        table = self._first_deliveries(table, parsed)
+        self.report.dates.update(pc.unique(table["event_date"]).to_pylist())
+        self.report.accepted += table.num_rows
+        self.buffer.append(table)
+        self.buffered += table.num_rows
         if self.buffered >= FLUSH_ROWS:
             self.flush()
 
-    def _quarantine(self, validated: Validated, parsed: Parsed) -> None:
-        for i, errors in sorted(validated.rejected.items()):
-            self.report.quarantined += 1
-            self.report.reasons[errors[0]] += 1
-            line = parsed.lines[i]
-            if self.sha not in self.quarantined:
-                self.quarantined[self.sha] = bronze.quarantine_keys(self.quarantine_uri, self.sha)
-            if line in self.quarantined[self.sha]:
-                continue  # quarantined by an earlier run of the same content
-            self.quarantined[self.sha].add(line)
-            raw = parsed.raws[i]
-            self.quarantine_rows.append(
-                {
-                    "domain": self.contract.domain,
-                    "source_file": self.source,
-                    "source_sha256": self.sha,
-                    "line": line,
-                    "reason": errors[0],
-                    "errors": ";".join(errors),
-                    "raw": raw.decode("utf-8", errors="backslashreplace"),
-                    "raw_bytes": raw,
-                    "quarantined_at": self.ingested_at,
-                    "quarantine_date": self.ingested_at.date(),
-                }
+    def _first_deliveries(self, table: pa.Table, parsed: Parsed) -> pa.Table:
+        """The rows whose event id is new to the table and to this run; the others are duplicates when
+        equal to the version held, else quarantined as ``conflicting_duplicate`` (both stay findable)."""
+        ids = table["event_id"].combine_chunks()
+        hashes = bronze.id_hashes(ids)
+        positions = pa.array(np.arange(len(ids)))
+        first = (
+            pa.table({"id": ids, "i": positions}).group_by("id", use_threads=False).aggregate([("i", "min")])
+        )
+        seen = self.index.seen(hashes)
+        if not seen.any() and first.num_rows == len(ids):
+            self.index.add(hashes)
+            return table
+        held = self._held(ids.filter(pa.array(seen)), table["event_date"].filter(pa.array(seen)))
+        # The version each row is compared with: the one held, else the first in this chunk.
+        versions = pa.concat_tables([held, table.take(first["i_min"])])
+        new = pc.and_(
+            pc.is_in(positions, value_set=first["i_min"]),
+            pc.invert(pc.is_in(ids, value_set=held["event_id"])),
+        )
+        again = pc.indices_nonzero(pc.invert(new))
+        version = versions.take(pc.index_in(ids.take(again), value_set=versions["event_id"]))
+        same = _equal_rows(table.take(again).select(self.content), version.select(self.content))
+        self.report.duplicates += pc.sum(same).as_py() or 0
+        conflicts = pc.indices_nonzero(pc.invert(same))
+        for row, kept in zip(
+            table.take(again.take(conflicts)).to_pylist(), version.take(conflicts).to_pylist(), strict=True
+        ):
+            where = f"{kept['_source_file']} line {kept['_line']}"
+            self._quarantine(
+                row["_line"],
+                parsed.raw(row["_line"]),
+                [
+                    "conflicting_duplicate",
+                    f"event_id {row['event_id']} is held from {where} with other content",
+                ],
             )
+        keep = pc.indices_nonzero(new)
+        self.index.add(hashes[keep.to_numpy()])
+        return table.take(keep)
+
+    def _held(self, ids: pa.Array, dates: pa.Array) -> pa.Table:
+        """The versions held of these ids (buffered or stored; usually none, as a hash match is only a hint).
+
+        A redelivery carries its event time and so its partition, which is read first; only ids not found
+        there cost a scan of the whole table's ids.
+        """
+        held = [b.filter(pc.is_in(b["event_id"], value_set=ids)) for b in self.buffer]
+        missing = pc.filter(ids, pc.invert(pc.is_in(ids, value_set=_ids_of(held))))
+        if len(missing):
+            partitions = ds.field("event_date").isin(pc.unique(dates).to_pylist())
+            stored = lake.read_table(self.uri, filter=partitions & ds.field("event_id").isin(missing))
+            held += [] if stored is None else [stored]
+            missing = pc.filter(missing, pc.invert(pc.is_in(missing, value_set=_ids_of(held))))
+        if len(missing):
+            stored = lake.read_table(self.uri, filter=ds.field("event_id").isin(missing))
+            held += [] if stored is None else [stored]
+        return pa.concat_tables([t.cast(self.schema) for t in held] or [self.schema.empty_table()])
+
+    def _quarantine(self, line: int, raw: bytes, errors: list[str]) -> None:
+        self.report.quarantined += 1
+        self.report.reasons[errors[0]] += 1
+        key = (self.sha, self.format)
+        if key not in self.quarantined:
+            self.quarantined[key] = bronze.quarantine_keys(
+                self.quarantine_uri, self.contract.domain, self.sha, self.format
+            )
+        if line in self.quarantined[key]:
+            return  # quarantined by an earlier run of the same content
+        self.quarantined[key].add(line)
+        self.quarantine_rows.append(
+            {
+                "domain": self.contract.domain,
+                "source_file": self.source,
+                "source_sha256": self.sha,
+                "line": line,
+                "reason": errors[0],
+                "errors": ";".join(errors),
+                "raw": raw.decode("utf-8", errors="backslashreplace"),
+                "raw_bytes": raw,
+                "quarantined_at": self.ingested_at,
+                "quarantine_date": self.ingested_at.date(),
+            }
+        )
+
+    def unreadable(self, path: Path, exc: BaseException) -> None:
+        """Quarantine a file that cannot be read (what was read before the damage stays) as one record,
+        line 0, with all its bytes."""
+        cause = exc.args[0] if isinstance(exc, CorruptFile) else type(exc).__name__
+        self.report.read += 1
+        self._quarantine(0, path.read_bytes(), [f"corrupt_file:{cause}", str(exc)])
 
     def flush(self) -> None:
         if self.buffer:
             table = pa.concat_tables(self.buffer)
             for start in range(0, table.num_rows, FLUSH_ROWS):  # bounded commits: a crash loses little work
-                part = table.slice(start, FLUSH_ROWS)
-                lake.append(self.uri, part, partition_by=["event_date"])
-                self.index.mark_written(set(part["event_date"].unique().to_pylist()))
+                lake.append(self.uri, table.slice(start, FLUSH_ROWS), partition_by=["event_date"])
         if self.quarantine_rows:
             rows = pa.Table.from_pylist(self.quarantine_rows, schema=bronze.QUARANTINE_SCHEMA)
             lake.append(self.quarantine_uri, rows, partition_by=["quarantine_date"])
@@ -262,6 +370,24 @@ class _BronzeWriter:
             }
         )
         return r
+
+
+def _ids_of(tables: list[pa.Table]) -> pa.Array:
+    return (
+        pa.concat_arrays([t["event_id"].combine_chunks() for t in tables])
+        if tables
+        else pa.array([], pa.string())
+    )
+
+
+def _equal_rows(a: pa.Table, b: pa.Table) -> pa.Array:
+    """Row by row, whether two aligned tables hold the same values (two nulls are equal)."""
+    same = pa.array(np.ones(a.num_rows, bool))
+    for name in a.column_names:
+        x, y = a[name].combine_chunks(), b[name].combine_chunks()
+        both_null = pc.and_(pc.is_null(x), pc.is_null(y))
+        same = pc.and_(same, pc.or_(pc.fill_null(pc.equal(x, y), False), both_null))
+    return same
 
 
 def _now() -> dt.datetime:

@@ -1,18 +1,22 @@
 """Readers that turn input files (JSONL, CSV, Parquet; plain or gzipped) into chunks of parsed records.
 
 A reader never drops a line: a line that cannot be parsed becomes a record with a reason (``not_utf8``,
-``invalid_json``, ``not_an_object``, ``bad_csv_row``, ``corrupt_file``) so that it can be quarantined.
+``invalid_json``, ``not_an_object``, ``duplicate_key``, ``bad_csv_row``, ``corrupt_file``) so that it can be
+quarantined. A file that cannot be read at all raises one of ``UNREADABLE``; the caller quarantines it whole.
 """
 
 from __future__ import annotations
 
 import csv
 import gzip
+import json
+import re
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
 import orjson
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ingestion.validate import Parsed
@@ -23,8 +27,20 @@ READ_BYTES = 1024 * 1024
 CSV_NULLS = frozenset({"", "NULL"})
 
 
+BOM = b"\xef\xbb\xbf"
+_KEY = re.compile(rb'"\s*:')  # at least one per key of every object in a line
+
+
 class UnsupportedFile(ValueError):
     """The file's format is not one opslake reads."""
+
+
+class CorruptFile(Exception):
+    """Nothing of the file could be read; ``args[0]`` names the cause."""
+
+
+# What reading a damaged or mislabelled file raises: such a file is quarantined whole, never a crash.
+UNREADABLE = (OSError, EOFError, zlib.error, csv.Error, UnicodeError, pa.ArrowException, CorruptFile)
 
 
 def file_format(path: Path) -> str:
@@ -49,15 +65,27 @@ def jsonl_blocks(
 ) -> Iterator[tuple[int, bytes | None, str | None]]:
     """Yield ``(first_line, block, error)``: blocks of whole lines, and a final error if the file is corrupt.
 
-    The file is read in small pieces so that a corrupt stream loses only what follows the damage.
+    The file is read in small pieces so that a corrupt stream loses only what follows the damage. A leading
+    byte-order mark is dropped. A file holding one JSON array (``[{...}, ...]``) yields one line per element.
     """
     line, tail, error = 1, b"", None
     with _open(path) as f:
+        first = True
         while True:
             try:
                 data = _read_block(f, block_bytes)
             except _Corrupt as exc:
                 data, error = exc.args[0], exc.args[1]
+                if first and not data:
+                    raise CorruptFile(error.partition(":")[2]) from None
+            if first:
+                first = False
+                data = data.removeprefix(BOM)
+                if data.lstrip()[:1] == b"[":  # a JSON array, or JSON lines whose first line is not an object
+                    data += _read_rest(f, block_bytes)
+                    if (items := _array_items(data)) is not None:
+                        yield 1, items, None
+                        return
             at_end = len(data) < block_bytes
             data = tail + data
             cut = data.rfind(b"\n") + 1
@@ -74,6 +102,28 @@ def jsonl_blocks(
         line += tail.count(b"\n") + 1
     if error:
         yield line, None, error
+
+
+def _array_items(data: bytes) -> bytes | None:
+    """The elements of a whole-file JSON array as JSON lines (element ``n`` is line ``n``), else None."""
+    try:
+        items = orjson.loads(data)
+    except orjson.JSONDecodeError:
+        return None
+    if not isinstance(items, list):
+        return None
+    return b"".join(orjson.dumps(item) + b"\n" for item in items)
+
+
+def _read_rest(f, block_bytes: int) -> bytes:
+    """The rest of a file read whole (a JSON array is parsed whole); damage makes the file unreadable."""
+    pieces = []
+    try:
+        while piece := _read_block(f, block_bytes):
+            pieces.append(piece)
+    except _Corrupt as exc:
+        raise CorruptFile(exc.args[1].partition(":")[2]) from None
+    return b"".join(pieces)
 
 
 class _Corrupt(Exception):
@@ -101,11 +151,14 @@ def parse_jsonl_block(first_line: int, block: bytes) -> Parsed:
     for n, raw in enumerate(block.split(b"\n"), first_line):
         if not raw.strip():
             continue
+        raw = raw.removesuffix(b"\r")
         try:
             rec = loads(raw)
             reason = None if rec.__class__ is dict else "not_an_object"
         except decode_error:
             rec, reason = None, _undecodable(raw)
+        if reason is None and len(_KEY.findall(raw)) > len(rec):  # nested objects, or a key given twice
+            reason = _duplicate_key(raw)
         if reason:
             rec = None
         lines.append(n)
@@ -113,6 +166,28 @@ def parse_jsonl_block(first_line: int, block: bytes) -> Parsed:
         records.append(rec)
         reasons.append(reason)
     return Parsed(lines, raws, records, reasons)
+
+
+def _duplicate_key(raw: bytes) -> str | None:
+    """``duplicate_key:<name>`` when an object names a key twice: which value is meant is ambiguous."""
+
+    def pairs(items: list[tuple[str, object]]) -> dict:
+        seen = set()
+        for key, _ in items:
+            if key in seen:
+                raise _DuplicateKey(key)
+            seen.add(key)
+        return dict(items)
+
+    try:
+        json.loads(raw, object_pairs_hook=pairs)
+    except _DuplicateKey as exc:
+        return f"duplicate_key:{exc.args[0]}"
+    return None
+
+
+class _DuplicateKey(Exception):
+    pass
 
 
 def _undecodable(raw: bytes) -> str:
@@ -179,6 +254,12 @@ def _add(chunk: Parsed, line: int, raw: bytes, rec: dict | None, reason: str | N
     chunk.raws.append(raw)
     chunk.records.append(rec)
     chunk.reasons.append(reason)
+
+
+def csv_rows_text(path: Path) -> bytes:
+    """A CSV file's bytes after its header line: line 2 first (raw records of the fast path)."""
+    with _open(path) as f:
+        return f.read().split(b"\n", 1)[-1]
 
 
 def parquet_chunks(path: Path, chunk_rows: int = 100_000) -> Iterator[Parsed]:

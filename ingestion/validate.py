@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -26,6 +26,7 @@ LATEST = datetime(2100, 1, 1, tzinfo=UTC)
 FUTURE_TOLERANCE = timedelta(days=1)
 TEXT_TRUE = frozenset({"true", "1", "yes", "t"})
 TEXT_FALSE = frozenset({"false", "0", "no", "f"})
+INT64 = (-(2**63), 2**63 - 1)  # what an integer field can hold; anything beyond is out of range
 
 
 class Invalid(Exception):
@@ -42,6 +43,14 @@ class Parsed:
     reasons: list[str | None]
     textual: bool = False  # values are text (CSV) and are converted to their kinds
     occurrences: dict[str, int] = field(default_factory=dict)  # content ids seen so far in this input file
+    source: Callable[[], bytes] | None = None  # the text of a fast-path chunk, its first line at lines[0]
+
+    def raw(self, line: int) -> bytes:
+        """The raw bytes of the record on ``line`` (a fast-path chunk is split again on demand)."""
+        if self.raws:
+            return self.raws[self.lines.index(line)]
+        assert self.source is not None, "a chunk without raws must say where its text is"
+        return self.source().split(b"\n")[line - self.lines[0]].removesuffix(b"\r")
 
 
 @dataclass
@@ -100,7 +109,7 @@ def _convert_column(
         values = [None if v is None or v == "" or v == "NULL" else v for v in values]
     bad: dict[int, str] = {}
     if required is True:
-        bad.update((j, f"missing_field:{f.name}") for j, v in enumerate(values) if v is None or v == "")
+        bad.update((j, f"missing_field:{f.name}") for j, v in enumerate(values) if _absent(v))
     elif required:
         bad.update(
             (j, f"missing_field:{f.name}")
@@ -121,6 +130,11 @@ def _convert_column(
                 bad[j] = f"{exc.args[0]}:{f.name}"
                 converted[j] = None
     return converted, bad
+
+
+def _absent(value: object) -> bool:
+    """Null, empty or only whitespace: no value (an id of spaces identifies nothing)."""
+    return value is None or (value.__class__ is str and not value.strip())
 
 
 def _fast_path(f: Field, values: list, textual: bool, contract: Contract, now: datetime) -> pa.Array | None:
@@ -164,9 +178,10 @@ def time_bounds(contract: Contract, f: Field, now: datetime) -> tuple[datetime, 
 def _in_range(f: Field, present: list) -> bool:
     if not present:
         return True
-    return (f.minimum is None or min(present) >= f.minimum) and (
-        f.maximum is None or max(present) <= f.maximum
-    )
+    lo, hi = min(present), max(present)
+    if f.kind == "integer" and (lo < INT64[0] or hi > INT64[1]):
+        return False
+    return (f.minimum is None or lo >= f.minimum) and (f.maximum is None or hi <= f.maximum)
 
 
 def _converter(f: Field, textual: bool, contract: Contract, now: datetime):
@@ -174,6 +189,8 @@ def _converter(f: Field, textual: bool, contract: Contract, now: datetime):
 
     def check_range(v):
         if (f.minimum is not None and v < f.minimum) or (f.maximum is not None and v > f.maximum):
+            raise Invalid("out_of_range")
+        if kind == "integer" and not INT64[0] <= v <= INT64[1]:
             raise Invalid("out_of_range")
         return v
 

@@ -56,7 +56,7 @@ def test_ingest_explains_what_to_do_on_bad_arguments(settings, tmp_path):
     bad = tmp_path / "a.xml"
     bad.write_text("<a/>")
     out = opslake(settings, "ingest", "audit", str(bad))
-    assert out.returncode == 2 and "unsupported file type" in out.stderr
+    assert out.returncode == 1 and f"skipped {bad}: not a type opslake reads" in out.stderr
 
 
 def test_every_subcommand_has_help():
