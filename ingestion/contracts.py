@@ -71,6 +71,9 @@ class Contract:
     default_tenant: str | None = None  # tenant_id when no tag names one
     time_field: str = "occurred_at"
     time_from: str | None = None  # field whose value is the derived event time (content-identified rows)
+    # Fields naming what one export restates in whole (FOCUS: provider, billing account, billing period); the
+    # rows of content-identified domains are keyed by their export (see ``ingestion.exports``).
+    export_key: tuple[str, ...] = ()
 
     def field(self, name: str) -> Field:
         for f in self.fields:
@@ -345,13 +348,22 @@ COST = Contract(
     tenant_tag_keys=("tenant_id", "tenant", "opslake:tenant"),
     default_tenant="unallocated",
     time_from="charge_period_start",
+    export_key=("provider_name", "billing_account_id", "billing_period_start"),
     fields=(
         Field(
             "event_id",
             "string",
-            "Derived: SHA-256 of the row's content, so a re-delivered row is recognised.",
+            "Derived: SHA-256 of the row's content and of its export, so a re-delivered export is recognised.",
             "c0ffee...",
             True,
+        ),
+        Field(
+            "export_id",
+            "string",
+            "Derived: SHA-256 of the export of the row's billing period and account (all its rows in one file). "
+            "FOCUS exports restate whole periods: the export delivered last is the bill, and the ones it "
+            "supersedes stay in bronze.",
+            "5eed...",
         ),
         Field("occurred_at", "timestamp", "Derived: ChargePeriodStart.", "2026-09-14T00:00:00Z", True),
         Field(

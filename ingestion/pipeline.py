@@ -25,6 +25,7 @@ import pyarrow.dataset as ds
 
 from ingestion import bronze
 from ingestion.contracts import Contract, contract_for
+from ingestion.exports import keyed_by_export
 from ingestion.fastpath import validate_block, validate_csv
 from ingestion.readers import (
     UNREADABLE,
@@ -142,13 +143,31 @@ def _ingest_file(writer: _BronzeWriter, path: Path, pool, progress: Progress | N
     started = _now()
     writer.begin_file(path, file_sha256(path))
     try:
-        for validated, parsed, size in _validated_chunks(writer.contract, path, pool):
-            writer.add(validated, parsed)
-            if progress:
-                progress(size)
+        if writer.contract.export_key:
+            _add_export(writer, path, pool, progress)
+        else:
+            for validated, parsed, size in _validated_chunks(writer.contract, path, pool):
+                writer.add(validated, parsed)
+                if progress:
+                    progress(size)
     except UNREADABLE as exc:
         writer.unreadable(path, exc)
     return writer.end_file(path.stat().st_size, started)
+
+
+def _add_export(writer: _BronzeWriter, path: Path, pool, progress: Progress | None) -> None:
+    """Add a file of exports whole: its rows' ids depend on all of it, and a damaged export must not
+    supersede a complete one, so a file that breaks off is quarantined whole."""
+    chunks = []
+    for validated, parsed, size in _validated_chunks(writer.contract, path, pool):
+        damage = [e[0] for e in validated.rejected.values() if e[0].startswith("corrupt_file:")]
+        if damage:
+            raise CorruptFile(damage[0].partition(":")[2])
+        chunks.append((validated, parsed))
+        if progress:
+            progress(size)
+    for validated, parsed in keyed_by_export(writer.contract, chunks):
+        writer.add(validated, parsed)
 
 
 def _validated_chunks(contract: Contract, path: Path, pool) -> Iterator[tuple[Validated, Parsed, int]]:
@@ -303,7 +322,14 @@ class _BronzeWriter:
         if len(missing):
             stored = lake.read_table(self.uri, filter=ds.field("event_id").isin(missing))
             held += [] if stored is None else [stored]
-        return pa.concat_tables([t.cast(self.schema) for t in held] or [self.schema.empty_table()])
+        return pa.concat_tables([self._conform(t) for t in held] or [self.schema.empty_table()])
+
+    def _conform(self, table: pa.Table) -> pa.Table:
+        """Rows stored before the contract grew, with nulls in the fields added since."""
+        for name in self.schema.names:
+            if name not in table.column_names:
+                table = table.append_column(name, pa.nulls(table.num_rows, self.schema.field(name).type))
+        return table.select(self.schema.names).cast(self.schema)
 
     def _quarantine(self, line: int, raw: bytes, errors: list[str]) -> None:
         self.report.quarantined += 1
@@ -342,7 +368,8 @@ class _BronzeWriter:
         if self.buffer:
             table = pa.concat_tables(self.buffer)
             for start in range(0, table.num_rows, FLUSH_ROWS):  # bounded commits: a crash loses little work
-                lake.append(self.uri, table.slice(start, FLUSH_ROWS), partition_by=["event_date"])
+                part = table.slice(start, FLUSH_ROWS)
+                lake.append(self.uri, part, partition_by=["event_date"], evolve=True)  # a contract may grow
         if self.quarantine_rows:
             rows = pa.Table.from_pylist(self.quarantine_rows, schema=bronze.QUARANTINE_SCHEMA)
             lake.append(self.quarantine_uri, rows, partition_by=["quarantine_date"])

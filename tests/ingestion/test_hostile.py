@@ -466,3 +466,28 @@ def _quarantine(settings: Settings) -> list[dict]:
 
 def _quarantine_count(settings: Settings, n: int) -> None:
     assert len(_quarantine(settings)) == n
+
+
+def test_a_bad_file_in_landing_is_quarantined_whole_and_archived_and_the_good_ones_go_on(settings):
+    from ingestion.landing import event_date_range, ingest_landing, pending_files
+
+    folder = settings.landing_dir("audit")
+    folder.mkdir(parents=True)
+    (folder / "a-broken.parquet").write_bytes(NOISE)
+    (folder / "b-cut.csv.gz").write_bytes(b"\x1f\x8b not really gzip")
+    (folder / "c-good.jsonl").write_bytes(jsonl(audit(1), audit(2)))
+    assert event_date_range("audit", pending_files(settings, "audit")) == (
+        dt.date(2026, 11, 2),
+        dt.date(2026, 11, 3),
+    )
+    report = ingest_landing(settings, "audit")
+    assert (report.read, report.accepted, report.quarantined) == (4, 2, 2)
+    assert list(folder.iterdir()) == []  # nothing waits behind a bad file
+    assert sorted(p.name.split("-", 1)[1] for p in (settings.archive / "audit").iterdir()) == [
+        "a-broken.parquet",
+        "b-cut.csv.gz",
+        "c-good.jsonl",
+    ]
+    whole = {r["source_file"].rsplit("/", 1)[1]: r for r in _quarantine(settings)}
+    assert whole["a-broken.parquet"]["raw_bytes"] == NOISE and whole["a-broken.parquet"]["line"] == 0
+    assert whole["b-cut.csv.gz"]["reason"].startswith("corrupt_file:")

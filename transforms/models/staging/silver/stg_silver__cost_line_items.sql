@@ -2,7 +2,23 @@ with
 
 source as (
 
-    select * from {{ source('silver', 'cost') }}
+    -- rows stored before exports were keyed count as one export per file
+    select * replace (coalesce(export_id, 'file:' || _source_file) as export_id)
+    from {{ source('silver', 'cost') }}
+
+),
+
+-- FOCUS exports restate whole billing periods: per provider, billing account and period, the export delivered
+-- last is the bill. The exports it superseded stay in bronze and silver, findable by export_id.
+current_exports as (
+
+    select export_id
+    from source
+    group by export_id, provider_name, billing_account_id, billing_period_start
+    qualify row_number() over (
+        partition by provider_name, billing_account_id, billing_period_start
+        order by min(_ingested_at) desc, export_id desc
+    ) = 1
 
 ),
 
@@ -11,6 +27,7 @@ renamed as (
     select
         -- ids
         cast(event_id as varchar) as event_id,
+        cast(export_id as varchar) as export_id,
         cast(tenant_id as varchar) as tenant_id,
         cast(billing_account_id as varchar) as billing_account_id,
         cast(commitment_discount_id as varchar) as commitment_discount_id,
@@ -73,6 +90,7 @@ renamed as (
         cast(_extra as json) as _extra
 
     from source
+    where export_id in (select export_id from current_exports)
 
 )
 
