@@ -47,38 +47,32 @@ INGEST_LOG_SCHEMA = pa.schema(
 
 
 class KeyIndex:
-    """Hashes of every event id in a bronze table and of those accepted since, sorted for binary search.
+    """Hashes of every event id in a bronze table and of those accepted since, in sorted runs.
 
     Exactly-once holds per domain whatever the event date, so the index covers the whole table; 8 bytes per
     id keep 10M ids in 80 MB. A hash match is only a candidate: the writer confirms it against the stored
-    row, so a collision can never drop an event.
+    row, so a collision can never drop an event. Runs merge when one is no longer than twice the next, so
+    there are O(log n) of them and each id is merged O(log n) times.
     """
 
     def __init__(self, uri: str) -> None:
         stored = read_table(uri, ["event_id"])
-        self._sorted = np.sort(id_hashes(stored["event_id"])) if stored is not None else _EMPTY
-        self._recent: list[np.ndarray] = []
-        self._recent_rows = 0
+        self._runs = [] if stored is None else [np.sort(id_hashes(stored["event_id"]))]
 
     def seen(self, hashes: np.ndarray) -> np.ndarray:
         """Whether each hash is already in the index (a boolean mask)."""
         found = np.zeros(len(hashes), bool)
-        if len(self._sorted):
-            pos = np.minimum(np.searchsorted(self._sorted, hashes), len(self._sorted) - 1)
-            found = self._sorted[pos] == hashes
-        if self._recent:
-            found |= np.isin(hashes, np.concatenate(self._recent))
+        for run in self._runs:
+            if len(run):
+                found |= run[np.minimum(np.searchsorted(run, hashes), len(run) - 1)] == hashes
         return found
 
     def add(self, hashes: np.ndarray) -> None:
-        self._recent.append(hashes)
-        self._recent_rows += len(hashes)
-        if self._recent_rows > 1_000_000:  # keep the linear part small: merge it into the sorted part
-            self._sorted = np.sort(np.concatenate([self._sorted, *self._recent]))
-            self._recent, self._recent_rows = [], 0
-
-
-_EMPTY = np.empty(0, np.uint64)
+        self._runs.append(np.sort(hashes))
+        while len(self._runs) > 1 and len(self._runs[-2]) <= 2 * len(self._runs[-1]):
+            last = self._runs.pop()
+            # a stable sort of two sorted runs is one merge pass (timsort finds the runs)
+            self._runs[-1] = np.sort(np.concatenate([self._runs[-1], last]), kind="stable")
 
 
 def id_hashes(ids: pa.Array | pa.ChunkedArray) -> np.ndarray:

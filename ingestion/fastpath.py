@@ -27,14 +27,14 @@ from ingestion.readers import UNREADABLE
 from ingestion.validate import Validated, content_id, tenant_from_tags, time_bounds
 
 _READ = pj.ReadOptions(use_threads=False, block_size=1 << 30)
-_BLANK_LINE = re.compile(rb"(?:\A|\n)[ \t\r]*\n")  # a blank line before the last
+_BLANK_LINE = re.compile(rb"\n[ \t\r]*\n")  # no alternation with \A: this one is searched at memchr speed
 
 
 def validate_block(contract: Contract, first_line: int, block: bytes, now: datetime) -> Validated | None:
     """Validated rows of a block of JSON lines when every line is valid, else None."""
     if contract.id_from_content or any(f.kind == "json" and f.shape is None for f in contract.fields):
         return None  # derived ids and JSON values of no known shape take the record-by-record path
-    if _BLANK_LINE.search(block):
+    if _BLANK_LINE.search(block) or block.lstrip(b" \t\r")[:1] == b"\n":
         return None  # Arrow skips blank lines, which would shift the line numbers
     schema = pa.schema([pa.field(f.input_name, _read_type(f)) for f in contract.fields])
     try:
