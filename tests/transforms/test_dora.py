@@ -50,15 +50,18 @@ def deployments(built_lake) -> list[dict]:
 
 
 @pytest.fixture(scope="module")
-def incidents(built_lake) -> dict[str, dict]:
-    """Incidents from their lifecycle events: first trigger / ack / resolve, attributes of the latest event."""
-    out: dict[str, dict] = {}
+def incidents(built_lake) -> dict[tuple[str, str], dict]:
+    """Incidents by (tenant, incident id), an id being unique within its tenant only, from their lifecycle
+    events: first trigger / ack / resolve, attributes of the latest event."""
+    out: dict[tuple[str, str], dict] = {}
     events = built_lake.dicts(
         "select incident_id, tenant_id, status, severity, service, caused_by_deployment_id, occurred_at "
         "from staging.stg_silver__incident_events order by occurred_at"
     )
     for ev in events:
-        inc = out.setdefault(ev["incident_id"], {"triggered": None, "acknowledged": None, "resolved": None})
+        inc = out.setdefault(
+            (ev["tenant_id"], ev["incident_id"]), {"triggered": None, "acknowledged": None, "resolved": None}
+        )
         inc.update(tenant_id=ev["tenant_id"], severity=ev["severity"], service=ev["service"])
         inc["caused_by"] = ev["caused_by_deployment_id"]
         if inc[ev["status"]] is None:
@@ -244,9 +247,9 @@ def test_dora_deployments_match_staging_recomputed(deployment_rows, production, 
     for commit in shipped_commits:
         leads[commit["deployment"]["deployment_id"]].append(commit["lead"])
     caused: dict[str, list[dict]] = defaultdict(list)
-    for incident_id, inc in incidents.items():
+    for key, inc in sorted(incidents.items()):
         if inc["caused_by"]:
-            caused[inc["caused_by"]].append({"id": incident_id, "resolved": inc["resolved"]})
+            caused[inc["caused_by"]].append({"id": ":".join(key), "resolved": inc["resolved"]})
 
     assert set(deployment_rows) == {d["deployment_id"] for d in production}
     for d in production:
@@ -262,7 +265,7 @@ def test_dora_deployments_match_staging_recomputed(deployment_rows, production, 
         assert close(row["lead_time_p50_hours"], statistics.median(sample) if sample else None), key
         assert close(row["lead_time_max_hours"], max(sample) if sample else None), key
         blamed = caused.get(key, [])
-        assert row["caused_incident_ids"] == sorted(i["id"] for i in blamed), key
+        assert row["caused_incident_ids"] == [i["id"] for i in blamed], key
         assert row["incidents_caused"] == len(blamed) and row["is_change_failure"] == bool(blamed), key
         recovered = bool(blamed) and all(i["resolved"] is not None for i in blamed)
         recovered_at = max(i["resolved"] for i in blamed) if recovered else None

@@ -1,7 +1,7 @@
 {%- set within_days = var('compliance_erasure_within_days') -%}
 {#- Erasures are not tenant-scoped (a data subject may appear in several tenants and in the operator's own
     records); the operator answers for them, so they are reported under the operator tenant. -#}
-{%- set operator_tenant = var('compliance_operator_tenant') -%}
+{%- set operator_tenant = var('operator_tenant') -%}
 -- GDPR Art. 12(3) / Art. 17: an erasure request is fulfilled within 30 days of receipt. Counted in calendar days
 -- (UTC dates): a request on 1 September is on time through 1 October (day 30) and late from 2 October (day 31),
 -- whatever the hours. The erasure log holds completed erasures only (receipts of `opslake erase`), so open requests

@@ -1,4 +1,4 @@
-{%- set operator_tenant = var('compliance_operator_tenant') -%}
+{%- set operator_tenant = var('operator_tenant') -%}
 -- Every tenant x control x month from the first month of data (or of an erasure request) to the latest one, so
 -- that a control tested on an empty population shows as `not_applicable` rather than as a missing row. Tenants are
 -- those with any audit, usage, incident or delivery record, plus the operator tenant (which answers for erasures).

@@ -10,22 +10,25 @@ deployments as (
 
 ),
 
+-- incidents carry the affected customer's tenant, not the deploying one: int_incidents_attributed_to_teams
+-- finds the deployment each one names, and its tenant_id is the deploying tenant
 incidents as (
 
-    select * from {{ ref('int_incidents_rolled_up') }}
+    select * from {{ ref('int_incidents_attributed_to_teams') }}
+    where attributed_by = 'causing_deployment'
 
 ),
 
--- incidents carry the affected customer's tenant, not the deploying one: join on the deployment id alone
+-- an incident id is unique within its tenant only, so each is listed as `<tenant>:<incident id>`
 caused as (
 
     select
+        tenant_id,
         caused_by_deployment_id as deployment_id,
         count(*) as incidents_caused,
-        list(incident_id order by incident_id) as incident_ids
+        list(incident_tenant_id || ':' || incident_id order by incident_tenant_id, incident_id) as incident_ids
     from incidents
-    where caused_by_deployment_id is not null
-    group by caused_by_deployment_id
+    group by tenant_id, caused_by_deployment_id
 
 )
 
@@ -43,4 +46,6 @@ select
     coalesce(caused.incident_ids, cast([] as varchar [])) as caused_incident_ids,
     caused.deployment_id is not null as is_change_failure
 from deployments
-left join caused on deployments.deployment_id = caused.deployment_id
+left join caused
+    on deployments.tenant_id = caused.tenant_id
+    and deployments.deployment_id = caused.deployment_id

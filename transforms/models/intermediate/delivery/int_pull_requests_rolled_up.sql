@@ -11,10 +11,10 @@ events as (
 
 merges as (
 
-    select pr_id, min(occurred_at) as merged_at
+    select tenant_id, pr_id, min(occurred_at) as merged_at
     from events
     where pr_action = 'merged'
-    group by pr_id
+    group by tenant_id, pr_id
 
 ),
 
@@ -47,7 +47,9 @@ rolled_up as (
         count(*) filter (where events.pr_action = 'approved') as approvals
 
     from events
-    left join merges on events.pr_id = merges.pr_id
+    left join merges
+        on events.tenant_id = merges.tenant_id
+        and events.pr_id = merges.pr_id
     group by events.tenant_id, events.pr_id
 
 )

@@ -19,7 +19,7 @@ commits as (
 caused_incidents as (
 
     select * from {{ ref('int_incidents_attributed_to_teams') }}
-    where caused_by_deployment_id is not null
+    where attributed_by = 'causing_deployment'
 
 ),
 
@@ -27,24 +27,27 @@ caused_incidents as (
 shipped as (
 
     select
+        tenant_id,
         deployment_id,
         count(*) as commits_deployed,
         percentile_cont(0.5) within group (order by lead_time_hours) as lead_time_p50_hours,
         max(lead_time_hours) as lead_time_max_hours
     from commits
-    group by deployment_id
+    group by tenant_id, deployment_id
 
 ),
 
--- a failed deployment has recovered once every incident it caused is resolved
+-- a failed deployment has recovered once every incident it caused is resolved (tenant_id of an attributed
+-- incident is the deploying tenant)
 recoveries as (
 
     select
+        tenant_id,
         caused_by_deployment_id as deployment_id,
         max(resolved_at) as recovered_at,
         max(hours_to_recover_from_deployment) as failed_deployment_recovery_hours
     from caused_incidents
-    group by caused_by_deployment_id
+    group by tenant_id, caused_by_deployment_id
     having count(resolved_at) = count(*)
 
 )
@@ -69,5 +72,9 @@ select
     recoveries.recovered_at,
     recoveries.failed_deployment_recovery_hours
 from deployments
-left join shipped on deployments.deployment_id = shipped.deployment_id
-left join recoveries on deployments.deployment_id = recoveries.deployment_id
+left join shipped
+    on deployments.tenant_id = shipped.tenant_id
+    and deployments.deployment_id = shipped.deployment_id
+left join recoveries
+    on deployments.tenant_id = recoveries.tenant_id
+    and deployments.deployment_id = recoveries.deployment_id
