@@ -22,8 +22,9 @@
 
 {#- The select list of a result row, in the order above. Each keyword argument is the SQL of one column. A column
     not given is read from the CTE most controls build: `population` (one row per tested item) left-joined to
-    `exceptions` (one row per way it failed) on population_item_id, i.e. the item's columns from `population`,
-    exception_type and detail from `exceptions`, exception_id `<control_id>:<population_item_id>:<exception_type>`;
+    `exceptions` (one row per way it failed) on tenant_id and population_item_id (an item id, such as an incident
+    id, is unique within its tenant only), i.e. the item's columns from `population`, exception_type and detail
+    from `exceptions`, exception_id `<control_id>:<population_item_id>:<exception_type>`;
     actor_id, target_user_id, measured_value and threshold_value are typed nulls. `population_cte=none,
     exceptions_cte=none` reads the same columns unqualified, from a single CTE. -#}
 {% macro compliance_result_columns(population_cte='population', exceptions_cte='exceptions') -%}

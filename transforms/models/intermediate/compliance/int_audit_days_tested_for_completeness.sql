@@ -147,6 +147,7 @@ population as (
 exceptions as (
 
     select
+        tenant_id,
         population_item_id,
         'no_audit_events' as exception_type,
         0.0 as measured_value,
@@ -159,6 +160,7 @@ exceptions as (
     union all
 
     select
+        tenant_id,
         population_item_id,
         'audit_volume_anomaly' as exception_type,
         robust_z as measured_value,
@@ -179,4 +181,6 @@ select
         evidence_event_ids='cast([] as varchar [])'
     ) }}
 from population
-left join exceptions on population.population_item_id = exceptions.population_item_id
+left join exceptions
+    on population.tenant_id = exceptions.tenant_id
+    and population.population_item_id = exceptions.population_item_id

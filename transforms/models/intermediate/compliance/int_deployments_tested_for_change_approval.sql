@@ -27,10 +27,11 @@ pull_requests as (
 deployment_events as (
 
     select
+        tenant_id,
         deployment_id,
         min(event_id) as deployment_event_id
     from deployments
-    group by deployment_id
+    group by tenant_id, deployment_id
 
 ),
 
@@ -61,8 +62,12 @@ tested as (
         pull_requests.merged_event_id,
         pull_requests.independent_approval_event_id
     from production
-    left join deployment_events on production.deployment_id = deployment_events.deployment_id
-    left join pull_requests on production.pr_id = pull_requests.pr_id
+    left join deployment_events
+        on production.tenant_id = deployment_events.tenant_id
+        and production.deployment_id = deployment_events.deployment_id
+    left join pull_requests
+        on production.tenant_id = pull_requests.tenant_id
+        and production.pr_id = pull_requests.pr_id
 
 ),
 

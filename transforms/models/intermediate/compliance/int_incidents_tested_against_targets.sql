@@ -87,6 +87,7 @@ population as (
 exceptions as (
 
     select
+        tenant_id,
         population_item_id,
         'acknowledged_late' as exception_type,
         coalesce(minutes_to_acknowledge, minutes_open) as measured_value,
@@ -102,6 +103,7 @@ exceptions as (
     union all
 
     select
+        tenant_id,
         population_item_id,
         'resolved_late' as exception_type,
         coalesce(minutes_to_resolve, minutes_open) as measured_value,
@@ -123,4 +125,6 @@ select
         threshold_value='exceptions.threshold_value'
     ) }}
 from population
-left join exceptions on population.population_item_id = exceptions.population_item_id
+left join exceptions
+    on population.tenant_id = exceptions.tenant_id
+    and population.population_item_id = exceptions.population_item_id

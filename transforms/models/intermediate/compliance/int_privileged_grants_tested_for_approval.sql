@@ -40,6 +40,7 @@ population as (
 exceptions as (
 
     select
+        tenant_id,
         population_item_id,
         'no_approval' as exception_type,
         'Privileged role ' || coalesce(role, '?') || ' granted without '
@@ -51,6 +52,7 @@ exceptions as (
     union all
 
     select
+        tenant_id,
         population_item_id,
         'self_approved' as exception_type,
         'Privileged role ' || coalesce(role, '?') || ' grant approved ('
@@ -66,4 +68,6 @@ exceptions as (
 select
     {{- compliance_result_columns(actor_id='population.actor_id', target_user_id='population.target_user_id') }}
 from population
-left join exceptions on population.population_item_id = exceptions.population_item_id
+left join exceptions
+    on population.tenant_id = exceptions.tenant_id
+    and population.population_item_id = exceptions.population_item_id

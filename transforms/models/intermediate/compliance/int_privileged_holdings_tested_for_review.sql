@@ -274,6 +274,7 @@ population as (
 exceptions as (
 
     select
+        tenant_id,
         population_item_id,
         case when reviews = 0 then 'not_reviewed' else 'self_reviewed' end as exception_type,
         case
@@ -292,4 +293,6 @@ exceptions as (
 select
     {{- compliance_result_columns(actor_id='population.user_id', target_user_id='population.user_id') }}
 from population
-left join exceptions on population.population_item_id = exceptions.population_item_id
+left join exceptions
+    on population.tenant_id = exceptions.tenant_id
+    and population.population_item_id = exceptions.population_item_id

@@ -171,6 +171,7 @@ population as (
 exceptions as (
 
     select
+        tenant_id,
         population_item_id,
         'disabled_late' as exception_type,
         hours_to_disable as measured_value,
@@ -182,6 +183,7 @@ exceptions as (
     union all
 
     select
+        tenant_id,
         population_item_id,
         'not_disabled' as exception_type,
         hours_since_termination as measured_value,
@@ -195,6 +197,7 @@ exceptions as (
     union all
 
     select
+        tenant_id,
         population_item_id,
         'active_after_termination' as exception_type,
         (audit_events_after + usage_windows_after)::double as measured_value,
@@ -224,4 +227,6 @@ select
         evidence_event_ids='coalesce(exceptions.evidence_event_ids, population.evidence_event_ids)'
     ) }}
 from population
-left join exceptions on population.population_item_id = exceptions.population_item_id
+left join exceptions
+    on population.tenant_id = exceptions.tenant_id
+    and population.population_item_id = exceptions.population_item_id
