@@ -12,10 +12,11 @@ audit as (
 
 ),
 
--- usage names users by pseudonym only; audit says which of them are service accounts (same keyed pseudonym)
+-- usage names users by pseudonym only; audit says which of them are service accounts (same keyed pseudonym). A
+-- user id is the tenant's own, so another tenant's service account of that id says nothing about this one.
 service_accounts as (
 
-    select distinct actor_id as user_id
+    select distinct tenant_id, actor_id as user_id
     from audit
     where actor_type = 'service'
 
@@ -35,7 +36,8 @@ usage_windows as (
         service_accounts.user_id is not null as is_service_account
     from usage
     left join service_accounts
-        on usage.user_id = service_accounts.user_id
+        on usage.tenant_id = service_accounts.tenant_id
+        and usage.user_id = service_accounts.user_id
 
 ),
 
