@@ -64,6 +64,12 @@ class BuiltLake:
         return json.loads((target / "run_results.json").read_text())["results"]
 
 
+@pytest.fixture(scope="module")
+def module_lake(tmp_path_factory, parsed_dbt) -> BuiltLake:
+    """An empty home shared by a module's tests, for a small lake they write themselves and build with dbt."""
+    return BuiltLake(home_with_manifest(tmp_path_factory.mktemp("lake") / "home", parsed_dbt))
+
+
 @pytest.fixture(scope="session")
 def built_lake(tmp_path_factory, parsed_dbt) -> BuiltLake:
     from demo import generate
