@@ -50,7 +50,8 @@ shared_pools as (
 ),
 
 -- the day's shared cost split by the billing month's compute-unit shares (month to date for the open month);
--- a month without any compute leaves it unallocated
+-- a month without any compute leaves it unallocated. The shares are doubles: each split is taken back to an exact
+-- decimal, so that the sums below stay decimal (a union with doubles would sum doubles, in whatever row order).
 shared_cost as (
 
     select
@@ -59,9 +60,12 @@ shared_cost as (
         shared_pools.charge_date,
         shared_pools.billing_currency,
         case when usage_shares.tenant_id is null then 'unallocated' else 'shared' end as cost_class,
-        shared_pools.billed_cost * coalesce(usage_shares.compute_unit_share, 1) as billed_cost,
-        shared_pools.effective_cost * coalesce(usage_shares.compute_unit_share, 1) as effective_cost,
-        shared_pools.list_cost * coalesce(usage_shares.compute_unit_share, 1) as list_cost
+        {{ as_exact_decimal('shared_pools.billed_cost * coalesce(usage_shares.compute_unit_share, 1)') }}
+            as billed_cost,
+        {{ as_exact_decimal('shared_pools.effective_cost * coalesce(usage_shares.compute_unit_share, 1)') }}
+            as effective_cost,
+        {{ as_exact_decimal('shared_pools.list_cost * coalesce(usage_shares.compute_unit_share, 1)') }}
+            as list_cost
     from shared_pools
     left join usage_shares
         on shared_pools.billing_month = usage_shares.month

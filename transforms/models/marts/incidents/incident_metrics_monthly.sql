@@ -1,6 +1,7 @@
 -- Incident counts and response times per affected customer tenant, service, severity and month of trigger.
 -- Only combinations with at least one incident have a row. Open incidents count in `incidents` and leave the
--- time-to-resolve statistics until they resolve, so the latest month's figures can still move.
+-- time-to-resolve statistics until they resolve, so the latest month's figures can still move. Means are taken
+-- over exact decimals: a mean of doubles depends on the order the rows arrive in.
 with
 
 incidents as (
@@ -23,9 +24,9 @@ aggregated as (
         count(acknowledged_at) as acknowledged_incidents,
         count(resolved_at) as resolved_incidents,
         percentile_cont(0.5) within group (order by minutes_to_acknowledge) as mtta_p50_minutes,
-        avg(minutes_to_acknowledge) as mtta_mean_minutes,
+        avg({{ as_exact_decimal('minutes_to_acknowledge') }}) as mtta_mean_minutes,
         percentile_cont(0.5) within group (order by minutes_to_resolve) as mttr_p50_minutes,
-        avg(minutes_to_resolve) as mttr_mean_minutes
+        avg({{ as_exact_decimal('minutes_to_resolve') }}) as mttr_mean_minutes
     from incidents
     group by tenant_id, service, severity, cast(date_trunc('month', triggered_at) as date)
 
