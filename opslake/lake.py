@@ -86,13 +86,10 @@ def row_count(uri: str) -> int | None:
     return int(pc.sum(actions.column("num_records")).as_py() or 0)
 
 
-RUN_LOCK = "run"  # held by `opslake run` while it builds: one build of the warehouse at a time
-
-
 @contextmanager
 def writer_lock(settings: Settings, name: str) -> Iterator[None]:
     """One writer at a time per name: a domain (exactly-once ingestion and silver's high-water mark rely on
-    it) or ``run`` (one build of the warehouse at a time)."""
+    it) or the user store. Whole-lake writers take ``lake_writer`` instead."""
     settings.locks.mkdir(parents=True, exist_ok=True)
     with open(settings.locks / f"{name}.lock", "w") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
@@ -100,20 +97,6 @@ def writer_lock(settings: Settings, name: str) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
-
-
-def is_locked(settings: Settings, name: str) -> bool:
-    """Whether a writer holds the lock ``name`` now."""
-    path = settings.locks / f"{name}.lock"
-    if not path.exists():
-        return False
-    with open(path) as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return True
-        fcntl.flock(handle, fcntl.LOCK_UN)
-        return False
 
 
 LAKE_LOCK = "lake"  # locks/lake.lock: held by whoever writes the lake as a whole

@@ -44,13 +44,9 @@ def materialize_all(
     With no new files and no change to bronze, the dbt project or the masking since the last successful
     build, nothing runs: a repeated ``opslake run`` is quick and changes nothing. When a blocking bronze check
     fails (now, or in an earlier run and still on a fresh look), nothing downstream is built. ``checks=False``
-    runs the assets without their data-quality checks (to measure what the checks cost).
+    runs the assets without their data-quality checks (to measure what the checks cost). The caller holds the
+    lake's writer lock for the whole of it (``lake.lake_writer``); each Dagster run takes it again in this process.
     """
-    with lake.writer_lock(settings, lake.RUN_LOCK):  # `opslake status` reports a run in progress
-        return _materialize(settings, on_stage, checks)
-
-
-def _materialize(settings: Settings, on_stage, checks: bool) -> list[dg.ExecuteInProcessResult]:
     instance = runs.instance_at(settings.dagster_home)
     job = runs.asset_job(build_definitions(settings))
     bronze = [dg.AssetKey(["bronze", d]) for d in DOMAINS]
