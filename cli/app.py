@@ -202,8 +202,10 @@ def _write_or_check(out: Path, text: str, check: bool, source: str, command: str
 
 @app.command()
 def run(wait: Wait = lake.WAIT_SECONDS) -> None:
-    """Set up, generate demo data if the lake is empty, materialise every asset, print a summary."""
+    """Set up, generate demo data if the lake is empty, ingest, apply retention, build and publish every asset,
+    print a summary."""
     from cli.summary import lake_summary, seed_demo_data
+    from privacy.retention import PolicyError
 
     settings = Settings.from_env()
     with _writing(settings, "run", wait):
@@ -212,7 +214,10 @@ def run(wait: Wait = lake.WAIT_SECONDS) -> None:
         from orchestration.materialize import materialize_all
 
         with console.status("materialising assets") as status:
-            results = materialize_all(settings, on_stage=lambda s: (status.update(s), console.print(s)))
+            try:
+                results = materialize_all(settings, on_stage=lambda s: (status.update(s), console.print(s)))
+            except PolicyError as e:
+                _fail(str(e), "fix privacy/retention.yml and run again: retention runs in every run")
     failed = [r for r in results if not r.success]
     Console().print(lake_summary(settings))
     for result in failed:
@@ -459,6 +464,48 @@ def erase(
     print(json.dumps(receipt.as_dict(), indent=None if as_json else 2))
     if not as_json:
         console.print("[dim]next: `opslake run` rebuilds the warehouse from the erased lake[/dim]")
+
+
+@app.command()
+def retention(
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Count what would go; delete nothing.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print what was removed as JSON.")] = False,
+    wait: Wait = lake.WAIT_SECONDS,
+) -> None:
+    """Apply the retention policy (privacy/retention.yml) now: delete rows past their table's period, purge
+    their history, and print the rows and partitions removed per table (`opslake run` applies it too)."""
+    from privacy.retention import PolicyError, apply_retention, retention_policy
+
+    settings = Settings.from_env()
+    today = dt.datetime.now(dt.UTC).date()
+    try:
+        policy = retention_policy()
+    except PolicyError as e:
+        _fail(str(e), "fix privacy/retention.yml and run again")
+    if dry_run:  # it only reads: like any reader, it does not wait for writers
+        expired = apply_retention(settings, today, policy, dry_run=True)
+    else:
+        with _writing(settings, "retention", wait), console.status("applying the retention policy"):
+            expired = apply_retention(settings, today, policy)
+    if as_json:
+        print(
+            json.dumps(
+                {"today": today.isoformat(), "dry_run": dry_run, "tables": [e.as_dict() for e in expired]}
+            )
+        )
+        return
+    table = Table(
+        title=f"retention on {today}: {'would remove (dry run)' if dry_run else 'removed'}",
+        caption="rows dated before each table's cutoff, and the partitions emptied with them",
+    )
+    table.add_column("table", no_wrap=True)
+    for column in ("cutoff", "rows", "partitions"):
+        table.add_column(column, justify="right", no_wrap=True)
+    for e in expired:
+        table.add_row(e.table, e.cutoff.isoformat(), f"{e.rows:,}", f"{e.partitions:,}")
+    Console().print(table)
+    if dry_run and any(e.rows for e in expired):
+        console.print("[dim]next: `opslake retention` removes them[/dim]")
 
 
 @app.command()

@@ -55,6 +55,7 @@ def test_every_subcommand_has_help():
         "generate",
         "ingest",
         "run",
+        "retention",
         "contracts",
         "metrics",
         "sql",

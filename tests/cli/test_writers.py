@@ -1,6 +1,7 @@
 """Writers of the lake exclude each other, in real processes: an erasure started while `opslake run` builds waits for
 the run and then leaves nothing of the subject anywhere, the next publication included; a second run waits, then
-refuses with a sentence; every writer command refuses while another writer holds the lake."""
+refuses with a sentence; every writer command refuses while another writer holds the lake; and `opslake run`
+applies retention between ingestion and silver."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import subprocess
 import time
 from dataclasses import dataclass
 
+import duckdb
 import pyarrow.compute as pc
 import pytest
 
@@ -31,6 +33,7 @@ ERASURE_RECORDS = (
     "lake/governance/privileged_operations/",
     "warehouse.duckdb",
 )
+EXPIRED_AGES = (120, 120, 200)  # days before today of usage events past usage's 90 days: 3 rows, 2 partitions
 
 
 @dataclass(frozen=True)
@@ -61,6 +64,7 @@ class Contended:
     subject_left_after_erasure: list[str]
     subject_key_after_erasure: list[str]
     next_run: Finished
+    expired_event_ids: list[str]
 
 
 def _subject_events(today: dt.date) -> list[dict]:
@@ -70,6 +74,25 @@ def _subject_events(today: dt.date) -> list[dict]:
         audit(1, event_id="jane-1", occurred_at=f"{at}1:00Z", **jane, message=f"{NAME} exported 1,204 rows"),
         audit(2, event_id="jane-2", occurred_at=f"{at}2:00Z", **jane, action="data.export"),
         audit(3, event_id="jane-3", occurred_at=f"{at}3:00Z", **jane, action="user.role.grant", role="admin"),
+    ]
+
+
+def _expired_usage(today: dt.date) -> list[dict]:
+    base = {
+        "tenant_id": "t-aperture",
+        "user_id": "u-1012",
+        "service": "reporting",
+        "feature": "dashboards.view",
+    }
+    return [
+        {
+            **base,
+            "event_id": f"use-expired-{i}",
+            "occurred_at": f"{today - dt.timedelta(days=age)}T08:0{i}:00Z",
+            "requests": 3,
+            "errors": 0,
+        }
+        for i, age in enumerate(EXPIRED_AGES)
     ]
 
 
@@ -92,6 +115,7 @@ def contended(tmp_path_factory, parsed_dbt) -> Contended:
     today = dt.datetime.now(dt.UTC).date()
     generate(settings.landing, days=5, tenants=2, events=3000, seed=3, end=today)
     write_jsonl(settings.landing_dir("audit") / "jane.jsonl", _subject_events(today))
+    write_jsonl(settings.landing_dir("usage") / "expired.jsonl", _expired_usage(today))
     found_before = files_holding(settings.home, [EMAIL, NAME, USER], WHERE_DATA_LIVES)
 
     first = start_opslake(settings, "run")
@@ -126,6 +150,7 @@ def contended(tmp_path_factory, parsed_dbt) -> Contended:
         left,
         key_left,
         next_run,
+        [r["event_id"] for r in _expired_usage(today)],
     )
 
 
@@ -199,11 +224,26 @@ def test_a_second_run_waits_for_the_one_in_progress_then_refuses_with_a_sentence
         assert "Traceback" not in refused.stderr
 
 
+def test_opslake_run_applies_retention_after_ingestion_and_before_silver(contended):
+    settings = contended.settings
+    assert "retention: removed 3 rows (2 partitions) from bronze/usage" in contended.first_run.said
+    assert "retention: nothing is past its retention period" in contended.next_run.said  # nothing more
+    expired = contended.expired_event_ids
+    for layer in ("bronze", "silver"):
+        ids = set(lake.read_table(settings.table_uri(layer, "usage"), ["event_id"])["event_id"].to_pylist())
+        assert ids and not ids & set(expired), layer
+    with duckdb.connect(str(settings.warehouse), read_only=True) as con:
+        query = "select count(*), count_if(list_contains(?, event_id)) from silver.usage"
+        rows, left = con.execute(query, [expired]).fetchone()
+    assert rows > 0 and left == 0
+
+
 def test_every_writer_command_refuses_while_another_writer_holds_the_lake(settings, tmp_path):
     new = write_jsonl(settings.landing_dir("audit") / "new.jsonl", [audit(1), audit(2)])
     commands = [
         ["run"],
         ["erase", "--subject", "someone@acme.example"],
+        ["retention"],
         ["ingest", "audit", str(new)],
     ]
     with lake_held_by(settings, "erasure") as holder:
@@ -211,6 +251,7 @@ def test_every_writer_command_refuses_while_another_writer_holds_the_lake(settin
         refusals = [opslake(settings, *command, "--wait", "0") for command in commands]
         status = _status(settings)
         shown = opslake(settings, "status")
+        dry = opslake(settings, "retention", "--dry-run", "--json")  # a reader: it does not wait
     for command, refused in zip(commands, refusals, strict=True):
         said = " ".join(refused.stderr.split())
         assert refused.returncode == 75, (command, refused.stderr)
@@ -220,4 +261,5 @@ def test_every_writer_command_refuses_while_another_writer_holds_the_lake(settin
     assert not (settings.home / "lake").exists() and new.exists()  # nothing ingested, nothing archived
     assert status["run_in_progress"] is False and status["writer"] == erasure.as_dict()
     assert f"{erasure} is writing the lake" in " ".join(shown.stderr.split())
+    assert dry.returncode == 0 and json.loads(dry.stdout)["tables"] == []
     assert _status(settings)["writer"] is None
