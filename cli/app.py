@@ -6,6 +6,8 @@ import datetime as dt
 import json
 import sys
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -14,7 +16,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from opslake import dbt_project
+from opslake import dbt_project, lake
 from opslake.settings import PROJECT_ROOT, Settings
 
 app = typer.Typer(
@@ -41,6 +43,43 @@ def _progress() -> Progress:
         console=console,
         transient=False,
     )
+
+
+BUSY = 75  # EX_TEMPFAIL: another writer held the lake; the same command may simply be run again later
+Wait = Annotated[
+    float,
+    typer.Option(
+        "--wait",
+        help="Seconds to wait for another writer of the lake (a run, erasure, retention or ingestion) to finish "
+        "before refusing; 0 refuses at once.",
+    ),
+]
+
+
+@contextmanager
+def _writing(settings: Settings, operation: str, wait: float) -> Iterator[None]:
+    """Hold the lake's writer lock for a command, saying whom it waits for; refuse with a sentence when the wait
+    runs out."""
+
+    def waiting(holder: lake.Writer) -> None:
+        limit = f"{wait:g} s" if wait < 120 else f"{wait / 60:g} min"
+        console.print(f"waiting for {holder} to finish (at most {limit}); Ctrl-C to stop")
+
+    holding = False
+    try:
+        with lake.lake_writer(settings, operation, wait, waiting):
+            holding = True
+            yield
+    except lake.LakeBusy as busy:
+        _fail(
+            f"the lake is busy: {busy.holder} is still writing it after {busy.waited:g} s; nothing was changed",
+            "run this again once it has finished (`opslake status` shows it), or give a longer --wait",
+            BUSY,
+        )
+    except KeyboardInterrupt:
+        if holding:
+            raise
+        _fail("stopped while waiting for the lake; nothing was changed", "run this again when you like", 130)
 
 
 @app.command()
@@ -80,6 +119,7 @@ def ingest(
         list[Path], typer.Argument(help="JSONL, CSV or Parquet files (or folders), plain or .gz.")
     ],
     as_json: Annotated[bool, typer.Option("--json", help="Print the accounting as JSON.")] = False,
+    wait: Wait = lake.WAIT_SECONDS,
 ) -> None:
     """Validate files against the domain's contract and append them to lake/bronze/<domain> exactly once."""
     from ingestion.contracts import contract_for
@@ -92,7 +132,7 @@ def ingest(
     except ValueError as exc:
         _fail(str(exc), "name one of the domains above")
     total = sum(p.stat().st_size for p in input_files(paths)[0])
-    with _progress() as bar:
+    with _writing(settings, "ingestion", wait), _progress() as bar:
         task = bar.add_task(f"ingesting {domain} (bytes)", total=total)
         report = run_ingest(settings, domain, paths, progress=lambda n: bar.advance(task, n))
         bar.update(task, completed=total)
@@ -117,9 +157,9 @@ def _print_report(domain: str, report: dict) -> None:
         Console().print(f"  quarantined {n:,} x {reason}")
 
 
-def _fail(message: str, hint: str) -> None:
+def _fail(message: str, hint: str, code: int = 2) -> None:
     console.print(f"[red]error:[/red] {message}\n[dim]next: {hint}[/dim]")
-    raise typer.Exit(2)
+    raise typer.Exit(code)
 
 
 @app.command()
@@ -165,17 +205,23 @@ def _write_or_check(out: Path, text: str, check: bool, source: str, command: str
 
 
 @app.command()
-def run() -> None:
-    """Set up, generate demo data if the lake is empty, materialise every asset, print a summary."""
+def run(wait: Wait = lake.WAIT_SECONDS) -> None:
+    """Set up, generate demo data if the lake is empty, ingest, apply retention, build and publish every asset,
+    print a summary."""
     from cli.summary import lake_summary, seed_demo_data
+    from privacy.retention import PolicyError
 
     settings = Settings.from_env()
-    if seed_demo_data(settings, _generate_into_landing):
-        console.print(f"generated the default data set into {settings.landing}")
-    from orchestration.materialize import materialize_all
+    with _writing(settings, "run", wait):
+        if seed_demo_data(settings, _generate_into_landing):
+            console.print(f"generated the default data set into {settings.landing}")
+        from orchestration.materialize import materialize_all
 
-    with console.status("materialising assets") as status:
-        results = materialize_all(settings, on_stage=lambda s: (status.update(s), console.print(s)))
+        with console.status("materialising assets") as status:
+            try:
+                results = materialize_all(settings, on_stage=lambda s: (status.update(s), console.print(s)))
+            except PolicyError as e:
+                _fail(str(e), "fix privacy/retention.yml and run again: retention runs in every run")
     failed = [r for r in results if not r.success]
     Console().print(lake_summary(settings))
     for result in failed:
@@ -282,21 +328,26 @@ def sql(
 def status(
     as_json: Annotated[bool, typer.Option("--json", help="Print the status as JSON.")] = False,
 ) -> None:
-    """The current publication (build, time, data as-of, file, tables and rows) and whether a run is going on."""
-    from opslake import lake
+    """The current publication (build, time, data as-of, file, tables and rows) and who writes the lake now."""
     from opslake.publication import NotPublished, current
 
     settings = Settings.from_env()
-    running = lake.is_locked(settings, lake.RUN_LOCK)
+    writer = lake.current_writer(settings)
     try:
         published = current(settings).as_dict()
     except NotPublished:
         published = None
     if as_json:
-        print(json.dumps({"home": str(settings.home), "run_in_progress": running, "publication": published}))
+        state = {
+            "home": str(settings.home),
+            "run_in_progress": writer is not None and writer.operation in lake.RUNS,
+            "writer": writer.as_dict() if writer else None,
+            "publication": published,
+        }
+        print(json.dumps(state))
         return
     console.print(
-        f"opslake at {settings.home}: {'a run is in progress' if running else 'no run in progress'}"
+        f"opslake at {settings.home}: {f'{writer} is writing the lake' if writer else 'no run in progress'}"
     )
     if published is None:
         _fail(
@@ -396,22 +447,69 @@ def erase(
         typer.Option(help="When the subject asked (UTC); GDPR's 30 days run from here. Default: now."),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the receipt as JSON.")] = False,
+    wait: Wait = lake.WAIT_SECONDS,
 ) -> None:
-    """Erase a data subject from everything under OPSLAKE_HOME, Delta history included, and print the receipt."""
-    from privacy.erasure import erase_subject
+    """Erase a data subject from everything under OPSLAKE_HOME, Delta history included, and print the receipt.
+
+    A run in progress is waited for: its publication is withdrawn with the rest, and the next run publishes the
+    erased lake."""
+    from privacy.erasure import check_request, erase_subject
 
     when = (
         requested_at.replace(tzinfo=dt.UTC) if requested_at and requested_at.tzinfo is None else requested_at
     )
+    try:
+        when = check_request(subject, when)
+    except ValueError as e:
+        _fail(str(e), "give a non-empty --subject and a past --requested-at, e.g. 2026-11-02T09:30:00")
     settings = Settings.from_env()
-    with console.status(f"erasing the subject from {settings.home}"):
-        try:
-            receipt = erase_subject(settings, subject, when)
-        except ValueError as e:
-            _fail(str(e), "give a non-empty --subject and a past --requested-at, e.g. 2026-11-02T09:30:00")
+    with _writing(settings, "erasure", wait), console.status(f"erasing the subject from {settings.home}"):
+        receipt = erase_subject(settings, subject, when)
     print(json.dumps(receipt.as_dict(), indent=None if as_json else 2))
     if not as_json:
         console.print("[dim]next: `opslake run` rebuilds the warehouse from the erased lake[/dim]")
+
+
+@app.command()
+def retention(
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Count what would go; delete nothing.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print what was removed as JSON.")] = False,
+    wait: Wait = lake.WAIT_SECONDS,
+) -> None:
+    """Apply the retention policy (privacy/retention.yml) now: delete rows past their table's period, purge
+    their history, and print the rows and partitions removed per table (`opslake run` applies it too)."""
+    from privacy.retention import PolicyError, apply_retention, retention_policy
+
+    settings = Settings.from_env()
+    today = dt.datetime.now(dt.UTC).date()
+    try:
+        policy = retention_policy()
+    except PolicyError as e:
+        _fail(str(e), "fix privacy/retention.yml and run again")
+    if dry_run:  # it only reads: like any reader, it does not wait for writers
+        expired = apply_retention(settings, today, policy, dry_run=True)
+    else:
+        with _writing(settings, "retention", wait), console.status("applying the retention policy"):
+            expired = apply_retention(settings, today, policy)
+    if as_json:
+        print(
+            json.dumps(
+                {"today": today.isoformat(), "dry_run": dry_run, "tables": [e.as_dict() for e in expired]}
+            )
+        )
+        return
+    table = Table(
+        title=f"retention on {today}: {'would remove (dry run)' if dry_run else 'removed'}",
+        caption="rows dated before each table's cutoff, and the partitions emptied with them",
+    )
+    table.add_column("table", no_wrap=True)
+    for column in ("cutoff", "rows", "partitions"):
+        table.add_column(column, justify="right", no_wrap=True)
+    for e in expired:
+        table.add_row(e.table, e.cutoff.isoformat(), f"{e.rows:,}", f"{e.partitions:,}")
+    Console().print(table)
+    if dry_run and any(e.rows for e in expired):
+        console.print("[dim]next: `opslake retention` removes them[/dim]")
 
 
 @app.command()

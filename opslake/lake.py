@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import fcntl
-from collections.abc import Iterator
+import json
+import os
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -80,13 +86,10 @@ def row_count(uri: str) -> int | None:
     return int(pc.sum(actions.column("num_records")).as_py() or 0)
 
 
-RUN_LOCK = "run"  # held by `opslake run` while it builds: one build of the warehouse at a time
-
-
 @contextmanager
 def writer_lock(settings: Settings, name: str) -> Iterator[None]:
     """One writer at a time per name: a domain (exactly-once ingestion and silver's high-water mark rely on
-    it) or ``run`` (one build of the warehouse at a time)."""
+    it) or the user store. Whole-lake writers take ``lake_writer`` instead."""
     settings.locks.mkdir(parents=True, exist_ok=True)
     with open(settings.locks / f"{name}.lock", "w") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
@@ -96,15 +99,117 @@ def writer_lock(settings: Settings, name: str) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def is_locked(settings: Settings, name: str) -> bool:
-    """Whether a writer holds the lock ``name`` now."""
-    path = settings.locks / f"{name}.lock"
+LAKE_LOCK = "lake"  # locks/lake.lock: held by whoever writes the lake as a whole
+WAIT_SECONDS = 3600.0  # how long a writer waits for another to finish before it refuses
+RUNS = ("run", "Dagster run")  # the operations `opslake status` reports as a run in progress
+_POLL = 0.2
+_held: dict[Path, int] = {}  # the lake locks this process holds, with how deeply each is taken
+
+
+@dataclass(frozen=True)
+class Writer:
+    """Who holds the lake's writer lock: what it does, its process and since when (unknown: another writer)."""
+
+    operation: str = "writer"
+    pid: int | None = None
+    started_at: dt.datetime | None = None
+
+    def __str__(self) -> str:
+        if self.pid is None or self.started_at is None:
+            return "another writer"
+        return f"the {self.operation} started at {self.started_at:%Y-%m-%d %H:%M:%S} UTC by pid {self.pid}"
+
+    def as_dict(self) -> dict:
+        at = self.started_at.isoformat() if self.started_at else None
+        return {"operation": self.operation, "pid": self.pid, "started_at": at}
+
+
+class LakeBusy(Exception):
+    """Another writer still held the lake when the wait ran out; nothing was written."""
+
+    def __init__(self, holder: Writer, waited: float):
+        self.holder, self.waited = holder, waited
+        super().__init__(f"{holder} is still writing the lake after {waited:g} s of waiting")
+
+
+@contextmanager
+def lake_writer(
+    settings: Settings,
+    operation: str,
+    wait: float = WAIT_SECONDS,
+    on_wait: Callable[[Writer], None] = lambda holder: None,
+) -> Iterator[None]:
+    """Write the lake as its only writer: runs, erasures, retention and ingestion exclude each other.
+
+    An erasure that interleaved with a run let the run commit silver built from bronze read before the erasure.
+    Another writer waits up to ``wait`` seconds (``on_wait`` hears once whom for), then ``LakeBusy`` is raised.
+    The process that holds the lock may take it again: ``opslake run`` holds it around the Dagster runs it
+    executes in process, whose ``lake`` resource takes it too. Readers never take it.
+    """
+    path = settings.locks / f"{LAKE_LOCK}.lock"
+    if path in _held:
+        _held[path] += 1
+        try:
+            yield
+        finally:
+            _held[path] -= 1
+        return
+    settings.locks.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)  # not truncated: it names the writer holding it
+    try:
+        _acquire(fd, path, wait, on_wait)
+        me = Writer(operation, os.getpid(), dt.datetime.now(dt.UTC).replace(microsecond=0))
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, json.dumps(me.as_dict()).encode(), 0)
+        _held[path] = 1
+        try:
+            yield
+        finally:
+            del _held[path]
+            os.ftruncate(fd, 0)
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
+
+
+def _acquire(fd: int, path: Path, wait: float, on_wait: Callable[[Writer], None]) -> None:
+    deadline, told = time.monotonic() + wait, False
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            pass
+        if time.monotonic() >= deadline:
+            raise LakeBusy(_holder(path), wait)
+        if not told:
+            on_wait(_holder(path))
+            told = True
+        time.sleep(min(_POLL, max(0.0, deadline - time.monotonic())))
+
+
+def current_writer(settings: Settings) -> Writer | None:
+    """Who writes the lake now (None: nobody); it never waits, so readers such as `opslake status` may ask."""
+    path = settings.locks / f"{LAKE_LOCK}.lock"
     if not path.exists():
-        return False
+        return None
     with open(path) as handle:
         try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
         except BlockingIOError:
-            return True
+            return _holder(path)
         fcntl.flock(handle, fcntl.LOCK_UN)
-        return False
+        return None
+
+
+def _holder(path: Path) -> Writer:
+    """The writer named in a held lock file; it writes its name just after taking the lock, so allow it a moment."""
+    for _ in range(50):
+        try:
+            named = json.loads(path.read_text() or "null")
+        except (OSError, ValueError):
+            named = None
+        if named:
+            return Writer(named["operation"], named["pid"], dt.datetime.fromisoformat(named["started_at"]))
+        time.sleep(0.02)
+    return Writer()

@@ -43,6 +43,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         sensors=[landing_sensor, transforms_automation],
         jobs=[retention],
         schedules=[retention_schedule],
+        executor=dg.in_process_executor,  # a run's steps in its one process: the `lake` resource's lock covers all
         resources={
             "lake": LakeResource.of(settings),
             "dbt": dbt_resource(project),

@@ -16,6 +16,7 @@ from orchestration.defs.quality.checks import CHECK_PREFIX, SUITE
 from orchestration.defs.transforms.assets import FULL_REFRESH
 from orchestration.lib import runs
 from orchestration.lib.partitions import partition_range_tags, run_window
+from privacy.retention import Expired, apply_retention
 from privacy.silver import masking_fingerprint
 
 
@@ -37,25 +38,27 @@ def inputs_fingerprint(settings: Settings) -> str:
 
 
 def materialize_all(
-    settings: Settings, on_stage=lambda stage: None, checks: bool = True
+    settings: Settings, on_stage=lambda stage: None, checks: bool = True, today: dt.date | None = None
 ) -> list[dg.ExecuteInProcessResult]:
-    """Run bronze for the waiting files' partitions, then every downstream asset; return the runs.
+    """Run bronze for the waiting files' partitions, apply retention, then build every downstream asset; return
+    the Dagster runs.
 
-    With no new files and no change to bronze, the dbt project or the masking since the last successful
-    build, nothing runs: a repeated ``opslake run`` is quick and changes nothing. When a blocking bronze check
-    fails (now, or in an earlier run and still on a fresh look), nothing downstream is built. ``checks=False``
-    runs the assets without their data-quality checks (to measure what the checks cost).
+    Retention comes after ingestion, so that late files holding expired events leave nothing behind, and before
+    silver and the marts, so that they are built from what the lake may keep (a removal changes bronze, so the
+    build is not skipped). With no new files and no change to bronze, the dbt project or the masking since the
+    last successful build, nothing is built: a repeated ``opslake run`` is quick and changes nothing. When a
+    blocking bronze check fails (now, or in an earlier run and still on a fresh look), nothing downstream is
+    built. ``checks=False`` runs the assets without their data-quality checks (to measure what the checks cost);
+    ``today`` (default: the UTC date now) dates the run for retention and partitions, so that data of fixed dates
+    (the tests') does not age out as the calendar moves. The caller holds the lake's writer lock for the whole of
+    it (``lake.lake_writer``); each Dagster run takes it again in this process.
     """
-    with lake.writer_lock(settings, lake.RUN_LOCK):  # `opslake status` reports a run in progress
-        return _materialize(settings, on_stage, checks)
-
-
-def _materialize(settings: Settings, on_stage, checks: bool) -> list[dg.ExecuteInProcessResult]:
     instance = runs.instance_at(settings.dagster_home)
     job = runs.asset_job(build_definitions(settings))
     bronze = [dg.AssetKey(["bronze", d]) for d in DOMAINS]
     results = []
-    window = bronze_window(settings, dt.datetime.now(dt.UTC).date())
+    today = today or dt.datetime.now(dt.UTC).date()
+    window = bronze_window(settings, today)
     if window:
         on_stage(f"bronze: ingesting landing files (event dates {window[0]} .. {window[1]})")
         tags = partition_range_tags(*window)
@@ -63,6 +66,7 @@ def _materialize(settings: Settings, on_stage, checks: bool) -> list[dg.ExecuteI
     elif checks and (gates := runs.failed_blocking_checks(job, instance, bronze)):
         on_stage("quality: re-checking bronze tables whose blocking checks failed before")
         results.append(_execute(job, instance, [], checks, {}, on_stage, gates))
+    on_stage(_retention_message(apply_retention(settings, today)))
     if results and not results[-1].success:
         blocked = blocking_failures(results[-1])
         on_stage(
@@ -90,6 +94,19 @@ def _materialize(settings: Settings, on_stage, checks: bool) -> list[dg.ExecuteI
         docs = _data_docs(settings, rebuild=False)  # the marts' checks rebuilt the index
         on_stage(f"quality: results in lake/governance/quality_results; Data Docs: {docs}")
     return results
+
+
+def _retention_message(expired: list[Expired]) -> str:
+    removed = [e for e in expired if e.rows]
+    if not removed:
+        return "retention: nothing is past its retention period (privacy/retention.yml)"
+    return "retention: removed " + ", ".join(
+        f"{_count(e.rows, 'row')} ({_count(e.partitions, 'partition')}) from {e.table}" for e in removed
+    )
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
 
 
 def _data_docs(settings: Settings, rebuild: bool = True):

@@ -76,18 +76,26 @@ def erase_subject(
     """Erase a subject and its linked identities; return (and log) the receipt.
 
     ``requested_at`` is when the data subject asked (GDPR Art. 17; the 30-day clock starts there); now if None.
+    The caller holds the lake's writer lock (``lake.lake_writer``), so no run carries the subject past it.
     """
+    requested_at = check_request(subject, requested_at)
+    key = installation_secret(settings.secret_path)
+    with privileged(settings, "erasure", {"subject_key": pseudonym(key, subject)}) as details:
+        receipt = _erase(settings, subject, key, requested_at)
+        details.update(receipt.as_dict())
+    return receipt
+
+
+def check_request(subject: str, requested_at: dt.datetime | None) -> dt.datetime:
+    """When the subject asked (now if not given); a ValueError for an empty subject or a time to come, raised
+    before the command waits for the lake."""
     if not subject.strip():
         raise ValueError("the subject must not be empty")
     now = dt.datetime.now(dt.UTC)
     requested_at = requested_at or now
     if requested_at.tzinfo is None or requested_at > now:
         raise ValueError("requested_at must be a past, timezone-aware time")
-    key = installation_secret(settings.secret_path)
-    with privileged(settings, "erasure", {"subject_key": pseudonym(key, subject)}) as details:
-        receipt = _erase(settings, subject, key, requested_at)
-        details.update(receipt.as_dict())
-    return receipt
+    return requested_at
 
 
 def _erase(settings: Settings, subject: str, key: bytes, requested_at: dt.datetime) -> ErasureReceipt:

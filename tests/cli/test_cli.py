@@ -3,21 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 
 from cli.docs.contracts import render
 from ingestion.contracts import CONTRACTS
-from opslake.settings import PROJECT_ROOT, Settings
+from opslake.settings import PROJECT_ROOT
+from tests.fixtures.cli import opslake
 from tests.fixtures.records import BROKEN_AUDIT, audit, write_jsonl
-
-
-def opslake(settings: Settings | None, *args: str, check: bool = False) -> subprocess.CompletedProcess[str]:
-    """The `opslake` command as a user runs it, on the test's home (the environment is its only input)."""
-    env = {**os.environ, **(settings.env() if settings else {})}
-    command = [sys.executable, "-m", "cli", *args]
-    return subprocess.run(command, capture_output=True, text=True, check=check, env=env)
 
 
 def test_docs_contracts_md_is_generated_from_the_code():
@@ -60,7 +51,18 @@ def test_ingest_explains_what_to_do_on_bad_arguments(settings, tmp_path):
 
 
 def test_every_subcommand_has_help():
-    for command in ("generate", "ingest", "run", "contracts", "metrics", "sql", "erase", "lineage", "bench"):
+    for command in (
+        "generate",
+        "ingest",
+        "run",
+        "retention",
+        "contracts",
+        "metrics",
+        "sql",
+        "erase",
+        "lineage",
+        "bench",
+    ):
         out = opslake(None, command, "--help", check=True)
         assert "Usage:" in out.stdout
 

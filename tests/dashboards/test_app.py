@@ -124,13 +124,13 @@ def test_nothing_published_is_said_on_every_page_not_a_traceback(monkeypatch, tm
 
 
 def test_pages_read_the_publication_while_a_build_holds_the_lake(monkeypatch, home):
-    """Mid-build: the run lock is held and the build warehouse is open for writing; the pages still show the
-    publication (they never touch the build's file)."""
+    """Mid-build: the lake's writer lock is held and the build warehouse is open for writing; the pages still show
+    the publication (they never touch the build's file)."""
     home.warehouse.parent.mkdir(parents=True, exist_ok=True)
     writer = duckdb.connect(str(home.warehouse))
     try:
         writer.execute("create table if not exists half_built as select 1 as x")
-        with lake.writer_lock(home, lake.RUN_LOCK):
+        with lake.lake_writer(home, "run"):
             app = _signed_in(monkeypatch, home, "admin")
             for page in sorted(DATA_PAGES):
                 _open(app, page)

@@ -12,7 +12,7 @@ from ingestion.contracts import DOMAINS
 from opslake.dbt_project import load_manifest, manifest_path, mart_names
 from orchestration.definitions import build_definitions
 from orchestration.lib.partitions import partition_range_tags
-from tests.fixtures.lake_tables import usage, write_lake_table
+from tests.fixtures.lake_tables import DAY, usage, write_lake_table
 from tests.fixtures.records import write_jsonl
 
 
@@ -78,7 +78,7 @@ def test_opslake_run_stops_before_silver_and_stays_stopped_while_bronze_is_bad(s
     new_event = {**usage(5, dt.date(2026, 11, 2)), "occurred_at": "2026-11-02T09:00:00Z"}
     write_jsonl(settings.landing_dir("usage") / "u.jsonl", [new_event])  # a file to ingest: bronze runs
     stages: list[str] = []
-    results = materialize_all(settings, on_stage=stages.append)
+    results = materialize_all(settings, on_stage=stages.append, today=DAY)
     assert len(results) == 1 and not results[0].success  # the bronze run, its blocking check failed
     assert any("blocking checks failed: bronze/usage uniqueness" in s for s in stages)
     assert not DeltaTable.is_deltatable(settings.table_uri("silver", "usage"))
@@ -86,7 +86,7 @@ def test_opslake_run_stops_before_silver_and_stays_stopped_while_bronze_is_bad(s
 
     stages.clear()
     results = materialize_all(
-        settings, on_stage=stages.append
+        settings, on_stage=stages.append, today=DAY
     )  # nothing new to ingest: re-checked, still bad
     assert len(results) == 1 and any("re-checking" in s for s in stages)
     assert any("blocking checks failed: bronze/usage uniqueness" in s for s in stages)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -10,9 +11,13 @@ import dagster as dg
 import pytest
 
 from ingestion.contracts import DOMAINS
+from opslake import lake
+from opslake.tables import PRIVILEGED_OPERATIONS
 from orchestration.definitions import build_definitions
+from orchestration.lib import runs
 from orchestration.lib.partitions import partition_range_tags
 from orchestration.lib.resources import LakeResource
+from tests.fixtures.cli import lake_held_by
 from tests.fixtures.records import audit, write_jsonl
 
 
@@ -81,3 +86,44 @@ def test_dagster_loads_the_definitions_without_the_venv_on_path(settings):
     done = subprocess.run(command, env=env, capture_output=True, text=True, cwd=settings.home)
     assert done.returncode == 0, done.stderr[-3000:]
     assert "Validation successful" in done.stderr + done.stdout
+
+
+def test_a_run_dagster_launches_waits_for_the_writer_holding_the_lake_and_fails_when_its_wait_runs_out(
+    settings,
+):
+    """As the daemon launches a run (its own process, the definitions loaded from the module), here the scheduled
+    retention job while an erasure writes: it waits, says whom for, and fails without touching the lake."""
+    config = settings.home / "run_config.json"  # JSON is YAML
+    fields = {"home": str(settings.home), "lake_root": settings.lake_root, "wait_seconds": 1}
+    config.write_text(json.dumps({"resources": {"lake": {"config": fields}}}))
+    instance = runs.instance_at(settings.dagster_home)
+    env = {**settings.env(), "PATH": "/usr/bin:/bin", "DAGSTER_HOME": str(settings.dagster_home)}
+    command = [
+        str(Path(sys.executable).parent / "dagster"),
+        "job",
+        "execute",
+        "-m",
+        "orchestration.definitions",
+    ]
+    command += ["-j", "retention", "-c", str(config)]
+    sensor = build_definitions(settings).resolve_sensor_def("landing_sensor")
+    with lake_held_by(settings, "erasure") as holder:
+        erasure = lake.current_writer(settings)
+        done = subprocess.run(command, env=env, capture_output=True, text=True, cwd=settings.home)
+        with dg.build_sensor_context(resources={"lake": LakeResource(**fields)}) as context:
+            assert isinstance(sensor(context), dg.SkipReason)  # a sensor only reads: it does not wait
+    assert (erasure.operation, erasure.pid) == ("erasure", holder.pid)
+    assert done.returncode != 0
+    assert f"{erasure} is still writing the lake after 1 s" in done.stderr
+    (run,) = instance.get_runs()
+    assert run.status == dg.DagsterRunStatus.FAILURE
+    said = [entry.user_message for entry in instance.all_logs(run.run_id)]
+    assert f"waiting for {erasure} to finish writing the lake (at most 1 s)" in said
+    assert (
+        lake.open_table(settings.table_uri("governance", PRIVILEGED_OPERATIONS)) is None
+    )  # retention: not run
+
+    job = build_definitions(settings).resolve_job_def("retention")
+    assert job.execute_in_process(instance=instance).success  # the lake free, the run goes through
+    operations = lake.read_table(settings.table_uri("governance", PRIVILEGED_OPERATIONS))
+    assert operations["operation"].to_pylist() == ["retention"]

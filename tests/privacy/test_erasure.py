@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import gzip
-import io
-
 import duckdb
-import pyarrow.parquet as pq
 import pytest
 from deltalake import DeltaTable
 
@@ -17,29 +13,10 @@ from privacy.erasure import erase_subject
 from privacy.presidio import column_detector, text_masker
 from privacy.silver import build_silver
 from tests.fixtures.records import audit, write_jsonl
+from tests.fixtures.scan import files_holding
 
 EMAIL, NAME, USER = "jane.doe@acme.example", "Jane Doe", "u-1042"
 OTHER = "raj.patel@globex.example"
-
-
-def _forms(value: str) -> list[bytes]:
-    return [value.encode(), value.encode("utf-16-le")]
-
-
-def files_holding(home, values: list[str]) -> list[str]:
-    """Files under ``home`` whose bytes, decompressed gzip and decoded Parquet values included, hold a value."""
-    hits = []
-    for path in sorted(p for p in home.rglob("*") if p.is_file()):
-        data = path.read_bytes()
-        views = [data]
-        if data[:2] == b"\x1f\x8b":
-            views.append(gzip.decompress(data))
-        if data[:4] == b"PAR1":
-            table = pq.read_table(io.BytesIO(data))
-            views.append(str(table.to_pylist()).encode())
-        if any(form in view for view in views for v in values for form in _forms(v)):
-            hits.append(str(path.relative_to(home)))
-    return hits
 
 
 def _lake_with_subject(settings):

@@ -10,9 +10,9 @@ from privacy.retention import apply_retention
 
 @dg.op(description="Deletes rows past each table's retention (privacy/retention.yml) and purges history.")
 def enforce_retention(context: dg.OpExecutionContext, lake: LakeResource) -> None:
-    removed = apply_retention(lake.settings(), dt.datetime.now(dt.UTC).date())
-    for record in removed:
-        context.log.info(f"retention: {record}")
+    """The run holds the lake's writer lock (its ``lake`` resource takes it), as `opslake retention` does."""
+    for expired in apply_retention(lake.settings(), dt.datetime.now(dt.UTC).date()):
+        context.log.info(f"retention: {expired.as_dict()}")
 
 
 @dg.job(description="Retention: a privileged operation, recorded in lake/governance/privileged_operations.")
