@@ -10,9 +10,10 @@ last; the ones it supersedes stay in bronze, findable by their ``export_id``.
 from __future__ import annotations
 
 import hashlib
-from collections import defaultdict
 
+import polars as pl
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from ingestion.contracts import Contract
 from ingestion.validate import Parsed, Validated
@@ -22,17 +23,21 @@ def keyed_by_export(
     contract: Contract, chunks: list[tuple[Validated, Parsed]]
 ) -> list[tuple[Validated, Parsed]]:
     """The chunks of one file with ``export_id`` set and each content id made specific to its export."""
-    members: dict[tuple, list[str]] = defaultdict(list)
-    for validated, _ in chunks:
-        for key, content_id in zip(
-            _groups(contract, validated.table), validated.table["event_id"].to_pylist(), strict=True
-        ):
-            members[key].append(content_id)
-    export_ids = {key: _sha("\n".join(sorted(ids))) for key, ids in members.items()}
+    if not chunks:
+        return chunks
+    keys = [_group_keys(contract, validated.table) for validated, _ in chunks]
+    members = pl.DataFrame(
+        {
+            "key": pl.Series(pa.concat_arrays(keys)),
+            "id": pl.Series(pa.concat_arrays([v.table["event_id"].combine_chunks() for v, _ in chunks])),
+        }
+    )
+    exports = members.group_by("key").agg(pl.col("id").sort().str.join("\n"))
+    export_ids = {key: _sha(ids) for key, ids in exports.iter_rows()}
     out = []
-    for validated, parsed in chunks:
+    for (validated, parsed), key in zip(chunks, keys, strict=True):
         table = validated.table
-        exports = [export_ids[key] for key in _groups(contract, table)]
+        exports = [export_ids[k] for k in key.to_pylist()]
         ids = [_sha(f"{e}:{c}") for e, c in zip(exports, table["event_id"].to_pylist(), strict=True)]
         table = table.set_column(
             table.schema.get_field_index("event_id"), "event_id", pa.array(ids, pa.string())
@@ -44,8 +49,13 @@ def keyed_by_export(
     return out
 
 
-def _groups(contract: Contract, table: pa.Table) -> list[tuple]:
-    return list(zip(*(table[name].to_pylist() for name in contract.export_key), strict=True))
+def _group_keys(contract: Contract, table: pa.Table) -> pa.Array:
+    """Each row's export group as one string (a null cell is NUL, which no FOCUS value holds)."""
+    cells = [
+        pc.fill_null(pc.cast(table[name].combine_chunks(), pa.string()), "\x00")
+        for name in contract.export_key
+    ]
+    return pc.binary_join_element_wise(*cells, "\x1f")
 
 
 def _sha(text: str) -> str:
