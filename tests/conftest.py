@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import fcntl
 import json
+import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -72,11 +74,28 @@ def module_lake(tmp_path_factory, parsed_dbt) -> BuiltLake:
 
 @pytest.fixture(scope="session")
 def built_lake(tmp_path_factory, parsed_dbt) -> BuiltLake:
+    """The shared lake, built once per test session: the first xdist worker builds it (minutes) and every
+    worker gets its own copy (a second), so tests that write to it (dbt runs) never meet another worker's."""
+    own = tmp_path_factory.mktemp("marts") / "home"
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        return BuiltLake(_build_lake(own, parsed_dbt))
+    shared = tmp_path_factory.getbasetemp().parent / "built-lake"  # the session's folder, above the workers'
+    shared.mkdir(exist_ok=True)
+    with open(shared / "lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (shared / "built").exists():
+            _build_lake(shared / "home", parsed_dbt)
+            (shared / "built").touch()
+    shutil.copytree(shared / "home", own, symlinks=True)
+    return BuiltLake(Settings.at(own))
+
+
+def _build_lake(home: Path, parsed: Path) -> Settings:
     from demo import generate
     from orchestration.materialize import materialize_all
 
-    settings = home_with_manifest(tmp_path_factory.mktemp("marts") / "home", parsed_dbt)
+    settings = home_with_manifest(home, parsed)
     generate(settings.landing, days=84, tenants=4, events=40_000, seed=11, end=END)
     results = materialize_all(settings, today=END)  # retention as on END: the data keeps every day
     assert [r.success for r in results] == [True, True]
-    return BuiltLake(settings)
+    return settings
