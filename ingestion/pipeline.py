@@ -232,9 +232,8 @@ class _BronzeWriter:
         self.buffered = 0
         self.quarantine_rows: list[dict] = []
         self.log_rows: list[dict] = []
-        self.quarantined: dict[
-            tuple[str, str], set[int]
-        ] = {}  # lines already quarantined, per content+format
+        # lines already quarantined, per content hash and format
+        self.quarantined: dict[tuple[str, str], set[int]] = {}
 
     def begin_file(self, path: Path, sha: str) -> None:
         self.source, self.sha, self.format = str(path.resolve()), sha, file_format(path)

@@ -187,7 +187,7 @@ def _duplicate_key(raw: bytes) -> str | None:
 
 
 class _DuplicateKey(Exception):
-    pass
+    """A key given twice in one object; ``args[0]`` is the key."""
 
 
 def _undecodable(raw: bytes) -> str:
