@@ -22,7 +22,6 @@ import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from deltalake import DeltaTable
 from typer.testing import CliRunner
 
 from cli.app import app
@@ -30,7 +29,7 @@ from ingestion.contracts import CONTRACTS
 from ingestion.pipeline import ingest
 from opslake import lake
 from opslake.settings import Settings
-from opslake.tables import QUARANTINE
+from tests.fixtures.lake_tables import read_bronze, read_quarantine
 from tests.fixtures.records import audit
 
 NOISE = random.Random(11).randbytes(6000)
@@ -41,6 +40,11 @@ def example(domain: str, i: int, **overrides) -> dict:
     record = {f.input_name: f.example for f in CONTRACTS[domain].fields}
     record.update(event_id=f"{domain}-{i}", **overrides)
     return {k: v for k, v in record.items() if v is not ...}
+
+
+def with_token(record: dict, name: str, token: bytes) -> bytes:
+    """A record as a JSON line whose ``name`` holds ``token`` verbatim (what no JSON encoder writes)."""
+    return orjson.dumps({**record, name: "\x00"}).replace(b'"\\u0000"', token)
 
 
 def jsonl(*records: dict | bytes, end: bytes = b"\n") -> bytes:
@@ -94,12 +98,12 @@ def _many_dates_then_a_redelivery() -> Case:
 
 
 def _lines_shift_after_blank_crlf_line(settings: Settings, report: dict) -> None:
-    lines = sorted(_bronze(settings, "audit")["_line"].to_pylist())
+    lines = sorted(read_bronze(settings, "audit")["_line"].to_pylist())
     assert lines == [1, 2, 3, 5, 6, 7]
 
 
 def _both_versions_findable(settings: Settings, report: dict) -> None:
-    kept = _bronze(settings, "audit").to_pylist()
+    kept = read_bronze(settings, "audit").to_pylist()
     assert [r["outcome"] for r in kept if r["event_id"] == "aud-1"] == ["success"]
     q = [r for r in _quarantine(settings) if r["reason"] == "conflicting_duplicate"]
     assert len(q) == 1 and orjson.loads(q[0]["raw_bytes"])["event_id"] == "aud-1"
@@ -145,7 +149,7 @@ CASES: dict[str, Callable[[], Case]] = {
     "invalid UTF-8 in an otherwise clean block": lambda: Case(
         {
             "a.jsonl": jsonl(*(audit(i) for i in range(10)))
-            + orjson.dumps(audit(10, actor_name="X")).replace(b'"X"', b'"\xff\xfe"')
+            + with_token(audit(10), "actor_name", b'"\xff\xfe"')
             + b"\n"
         },
         accepted=10,
@@ -154,9 +158,7 @@ CASES: dict[str, Callable[[], Case]] = {
     "an integer above int64": lambda: Case(
         {
             "a.jsonl": jsonl(example("usage", 1))
-            + orjson.dumps(example("usage", 2, requests=7)).replace(
-                b'"requests":7', b'"requests":9223372036854775808'
-            )
+            + with_token(example("usage", 2), "requests", b"9223372036854775808")
             + b"\n"
         },
         domain="usage",
@@ -166,7 +168,7 @@ CASES: dict[str, Callable[[], Case]] = {
     "an integer written as 1e30": lambda: Case(
         {
             "a.jsonl": jsonl(example("usage", 1))
-            + orjson.dumps(example("usage", 2, requests=7)).replace(b'"requests":7', b'"requests":1e30')
+            + with_token(example("usage", 2), "requests", b"1e30")
             + b"\n"
         },
         domain="usage",
@@ -182,9 +184,9 @@ CASES: dict[str, Callable[[], Case]] = {
     "NaN and Infinity tokens": lambda: Case(
         {
             "a.jsonl": jsonl(example("usage", 1))
-            + orjson.dumps(example("usage", 2, latency_ms_p50=1.5)).replace(b"1.5", b"NaN")
+            + with_token(example("usage", 2), "latency_ms_p50", b"NaN")
             + b"\n"
-            + orjson.dumps(example("usage", 3, latency_ms_p50=1.5)).replace(b"1.5", b"Infinity")
+            + with_token(example("usage", 3), "latency_ms_p50", b"Infinity")
             + b"\n"
         },
         domain="usage",
@@ -424,10 +426,10 @@ def test_ingesting_the_same_hostile_files_again_writes_nothing_new(settings, tmp
             path.write_bytes(data)
             paths.append(path)
     first = ingest(settings, "audit", paths)
-    before = (_bronze(settings, "audit").num_rows, len(_quarantine(settings)))
+    before = (read_bronze(settings, "audit").num_rows, len(_quarantine(settings)))
     again = ingest(settings, "audit", paths)
     assert (again.accepted, again.duplicates, again.quarantined) == (0, first.accepted, first.quarantined)
-    assert (_bronze(settings, "audit").num_rows, len(_quarantine(settings))) == before
+    assert (read_bronze(settings, "audit").num_rows, len(_quarantine(settings))) == before
 
 
 def test_an_unknown_domain_is_a_sentence_with_the_domains(settings, tmp_path):
@@ -451,16 +453,13 @@ def _contents(folder: Path) -> list[bytes]:
     return out
 
 
-def _bronze(settings: Settings, domain: str) -> pa.Table:
-    return DeltaTable(settings.table_uri("bronze", domain)).to_pyarrow_table()
-
-
 def _quarantine(settings: Settings) -> list[dict]:
-    table = lake.read_table(settings.table_uri("bronze", QUARANTINE))
+    """Quarantine rows, oldest first: a case's own rows are those after the count taken before it ran."""
+    table = read_quarantine(settings)
     return (
-        []
-        if table is None
-        else table.sort_by([("quarantined_at", "ascending"), ("line", "ascending")]).to_pylist()
+        table.sort_by([("quarantined_at", "ascending"), ("line", "ascending")]).to_pylist()
+        if table.num_rows
+        else []
     )
 
 

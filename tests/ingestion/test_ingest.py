@@ -18,16 +18,9 @@ import pytest
 from deltalake import DeltaTable
 
 from ingestion.pipeline import ingest
-from opslake.tables import QUARANTINE
+from tests.fixtures.lake_tables import read_bronze as bronze
+from tests.fixtures.lake_tables import read_quarantine as quarantine
 from tests.fixtures.records import BROKEN_AUDIT, FOCUS_SAMPLE, audit, write_jsonl
-
-
-def bronze(settings, domain: str) -> pa.Table:
-    return DeltaTable(settings.table_uri("bronze", domain)).to_pyarrow_table()
-
-
-def quarantine(settings) -> pa.Table:
-    return DeltaTable(settings.table_uri("bronze", QUARANTINE)).to_pyarrow_table()
 
 
 @pytest.mark.parametrize(("line", "reason"), BROKEN_AUDIT, ids=[r for _, r in BROKEN_AUDIT])
