@@ -22,7 +22,7 @@ def column_detector(score_threshold: float | None = None) -> Detector:
 
 def text_masker() -> TextMask:
     """Free-text masking with the process's one ``TextMasker``; Presidio loads on the first call."""
-    return lambda texts: _masker().mask(texts)
+    return lambda texts, known: _masker().mask(texts, known)
 
 
 @functools.cache

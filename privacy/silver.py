@@ -23,6 +23,7 @@ from opslake import lake
 from opslake.settings import Settings
 from privacy.catalog import catalog, column_kinds, record
 from privacy.classify import POLICY_FILE, ColumnClass, Detector, classify_column, declarations
+from privacy.identities import Identities, lake_identities
 from privacy.pseudonyms import (
     generalize_ips,
     installation_secret,
@@ -32,9 +33,19 @@ from privacy.pseudonyms import (
     pseudonymize,
 )
 
-TextMask = Callable[[list[str | None]], list[str | None]]
+TextMask = Callable[[list[str | None], Identities | None], list[str | None]]
 # What masking depends on besides the catalog: the modules of the silver step and the Presidio engine.
-MASKING_CODE = ("classify", "catalog", "engine", "recognizers", "text", "pseudonyms", "presidio", "silver")
+MASKING_CODE = (
+    "classify",
+    "catalog",
+    "engine",
+    "recognizers",
+    "text",
+    "identities",
+    "pseudonyms",
+    "presidio",
+    "silver",
+)
 
 
 @dataclass
@@ -92,13 +103,16 @@ def _build_silver(settings: Settings, domain: str, detect: Detector, mask_text: 
     key = installation_secret(settings.secret_path)
     id_keys = {k.split(".", 1)[1] for k, d in declared.items() if d["policy"] == "pseudonymize"}
     kept_keys = {k.split(".", 1)[1] for k, d in declared.items() if d["policy"] == "keep"}
+    redacting = any(classes[(domain, name)].policy == "redact_text" for name in new.column_names)
+    known = lake_identities(settings, declared, key) if redacting else None
     columns, excluded = {}, []
     for name in new.column_names:
         cls = classes[(domain, name)]
         if cls.policy == "drop":
             excluded.append(name)
             continue
-        columns[name] = _apply(cls, new[name].combine_chunks(), key, mask_text, id_keys, kept_keys)
+        column = new[name].combine_chunks()
+        columns[name] = _apply(cls, column, key, lambda texts: mask_text(texts, known), id_keys, kept_keys)
     masked = pa.table(columns)
     if rebuild:
         lake.overwrite(silver_uri, masked, partition_by=["event_date"])
@@ -129,7 +143,7 @@ def _apply(
     cls: ColumnClass,
     column: pa.Array,
     key: bytes,
-    mask_text: TextMask,
+    mask_text: Callable[[list[str | None]], list[str | None]],
     id_keys: set[str],
     kept_keys: set[str],
 ) -> pa.Array:
@@ -149,7 +163,11 @@ def _apply(
 
 
 def _redact_json(
-    column: pa.Array, key: bytes, mask_text: TextMask, id_keys: set[str], kept_keys: set[str]
+    column: pa.Array,
+    key: bytes,
+    mask_text: Callable[[list[str | None]], list[str | None]],
+    id_keys: set[str],
+    kept_keys: set[str],
 ) -> pa.Array:
     """Mask the string leaves of JSON values; values under declared identifier keys become pseudonyms, values
     under keys declared `keep` (commit shas, timestamps) stay as they are."""

@@ -19,6 +19,10 @@
    reading the template instead of the raw text changes its output for a few percent of the texts, both
    ways; on the benchmark corpus recall is the same or slightly higher and precision much higher.
 4. The placeholders are written as Presidio's anonymizer writes them (and by it when spans overlap).
+
+Both ways take the run's known ``Identities`` (``identities.py``): their spans win over what Presidio found
+there and are written ``<KIND:pseudonym>``. They are found per call, not cached with the text, because the
+people the lake knows change from run to run.
 """
 
 from __future__ import annotations
@@ -44,6 +48,7 @@ from privacy.engine import (
     SCORE_THRESHOLD,
     build_analyzer,
 )
+from privacy.identities import Identities
 
 Span = tuple[int, int, str]  # start, end, entity type
 
@@ -73,7 +78,9 @@ _SEPARATOR = "\n\n"  # between regions analysed together: no pattern spans it
 _REGIONS_PER_CALL = 256  # well below phonenumbers' 65535 candidates per matcher
 
 
-def mask_naive(texts: list[str | None], analyzer: AnalyzerEngine | None = None) -> list[Masked]:
+def mask_naive(
+    texts: list[str | None], analyzer: AnalyzerEngine | None = None, known: Identities | None = None
+) -> list[Masked]:
     """Presidio one text at a time: the reference ``TextMasker`` is measured against."""
     analyzer = analyzer or build_analyzer()
     out = []
@@ -82,12 +89,36 @@ def mask_naive(texts: list[str | None], analyzer: AnalyzerEngine | None = None) 
             out.append(Masked(text, ()))
             continue
         results = analyzer.analyze(text, LANGUAGE, entities=list(ENTITIES), score_threshold=SCORE_THRESHOLD)
-        out.append(Masked(_anonymize(text, results), _spans(results)))
+        masked = Masked(_anonymize(text, results), _spans(results))
+        out.append(_with_identities(text, masked, results, known))
     return out
 
 
 def _spans(results: list[RecognizerResult]) -> tuple[Span, ...]:
-    return tuple(sorted((r.start, r.end, r.entity_type) for r in results))
+    return tuple(sorted((r.start, r.end, r.entity_type.split(":", 1)[0]) for r in results))
+
+
+def _with_identities(
+    text: str, masked: Masked, results: list[RecognizerResult], known: Identities | None
+) -> Masked:
+    """``masked`` with the known identities in ``text`` replaced by their pseudonyms: what Presidio found
+    inside them is dropped, what it found across their edges is cut to the part outside."""
+    found = known.find(text) if known else []
+    if not found:
+        return masked
+    merged = [RecognizerResult(label, s, e, 1.0) for s, e, label in found]
+    for r in results:
+        pieces = [(r.start, r.end)]
+        for s, e, _ in found:
+            pieces = [p for a, b in pieces for p in ((a, min(b, s)), (max(a, e), b)) if p[0] < p[1]]
+        merged += [
+            RecognizerResult(r.entity_type, a, b, r.score)
+            for a, b in pieces
+            if any(c.isalnum() for c in text[a:b])
+        ]
+    labelled = tuple(sorted((r.start, r.end, r.entity_type) for r in merged))
+    overlap = any(b[0] < a[1] for a, b in pairwise(labelled))
+    return Masked(_anonymize(text, merged) if overlap else _replace(text, labelled), _spans(merged))
 
 
 def _anonymize(text: str, results: list[RecognizerResult]) -> str:
@@ -190,11 +221,12 @@ class TextMasker:
         """How many distinct texts, regions and templates are remembered (all analysed, up to ``cache_size``)."""
         return {"texts": len(self._texts), "regions": len(self._regions), "templates": len(self._templates)}
 
-    def mask(self, texts: list[str | None]) -> list[str | None]:
-        """The texts with every entity replaced by ``<ENTITY_TYPE>``; ``None`` and ``""`` pass through."""
-        return [m.text for m in self.run(texts)]
+    def mask(self, texts: list[str | None], known: Identities | None = None) -> list[str | None]:
+        """The texts with every entity replaced by ``<ENTITY_TYPE>`` and every known identity by
+        ``<KIND:pseudonym>``; ``None`` and ``""`` pass through."""
+        return [m.text for m in self.run(texts, known)]
 
-    def run(self, texts: list[str | None]) -> list[Masked]:
+    def run(self, texts: list[str | None], known: Identities | None = None) -> list[Masked]:
         """The masked texts with the entities found in each."""
         done = {t: self._texts.lookup(t) for t in dict.fromkeys(texts) if t}
         todo = [t for t, m in done.items() if m is None]
@@ -208,10 +240,10 @@ class TextMasker:
             results = found[t] + [r for r in (_back(r, segments) for r in names[key]) if r]
             spans = _spans(results)
             overlap = any(b[0] < a[1] for a, b in pairwise(spans))
-            done[t] = self._texts.store(
-                t, Masked(_anonymize(t, results) if overlap else _replace(t, spans), spans)
-            )
-        return [done[t] if t else Masked(t, ()) for t in texts]
+            masked = Masked(_anonymize(t, results) if overlap else _replace(t, spans), spans)
+            done[t] = self._texts.store(t, (masked, results))
+        final = {t: _with_identities(t, *done[t], known) for t in done}
+        return [final[t] if t else Masked(t, ()) for t in texts]
 
     def _find(self, chunks: list[str]):
         """Presidio's raw pattern results per region, for regions analysed together."""
