@@ -176,11 +176,16 @@ def _erase_table(uri: str, values: set[str], secrets: set[str]) -> dict | None:
         if raw:
             predicate += [_contains(c, v) for c in mentioned for v in values]
         deleted = table.delete(" or ".join(predicate))["num_deleted_rows"]
-    for c in [] if raw else mentioned:
+    # masked text names a known identity by its pseudonym (``<PERSON:<pseudonym>>``): it becomes ``<PERSON>``
+    tags = {f":{p}>": ">" for p in secrets - values}
+    attributed = [c for c in text if any(pc.any(pc.match_substring(data[c], t)).as_py() for t in tags)]
+    for c in [] if raw else sorted(set(mentioned) | set(attributed)):
         expression = f'"{c}"'
         for v in sorted(values, key=len, reverse=True):
             expression = f"replace({expression}, {_sql(v)}, {_sql(ERASED)})"
-        predicate = " or ".join(_contains(c, v) for v in values)
+        for tag, plain in tags.items():
+            expression = f"replace({expression}, {_sql(tag)}, {_sql(plain)})"
+        predicate = " or ".join(_contains(c, v) for v in [*values, *tags])
         redacted += table.update({c: expression}, predicate=predicate)["num_updated_rows"]
     if table.version() == before:
         return None

@@ -15,7 +15,6 @@ automaton, built once per run, so a text is scanned once whatever the number of 
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Iterable, Mapping
 
@@ -93,8 +92,8 @@ class Identities:
             values_of = {v for k, v in owned if k == kind}
             label = f"{kind}:{pseudonym(key, values_of.pop())}" if len(values_of) == 1 else kind
             self.automaton.add_word(form, (len(form), label))
+        self.forms = sorted(owners)  # lower-cased
         self.size = len(owners)
-        self.fingerprint = hashlib.sha256("\n".join(sorted(owners)).encode()).hexdigest()
         if self.size:
             self.automaton.make_automaton()
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import orjson
+import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.dataset as ds
@@ -55,6 +56,7 @@ class SilverReport:
     classified: list[str]
     excluded: list[str]
     rebuilt: bool = False  # the masking changed: every row was masked again
+    remasked: int = 0  # older rows masked again: their text names an identity learnt since
 
 
 def masking_fingerprint() -> str:
@@ -79,48 +81,124 @@ def build_silver(settings: Settings, domain: str, detect: Detector, mask_text: T
 def _build_silver(settings: Settings, domain: str, detect: Detector, mask_text: TextMask) -> SilverReport:
     silver_uri = settings.table_uri("silver", domain)
     stamp, fingerprint = settings.masking_stamps / domain, masking_fingerprint()
-    rebuild = lake.open_table(silver_uri) is not None and not (
-        stamp.exists() and stamp.read_text() == fingerprint
-    )
+    existed = lake.open_table(silver_uri) is not None
+    rebuild = existed and not (stamp.exists() and stamp.read_text() == fingerprint)
     new = (
         lake.read_table(settings.table_uri("bronze", domain))
         if rebuild
         else _new_bronze_rows(settings, domain)
     )
-    if new is None or new.num_rows == 0:
-        return SilverReport(domain, 0, [], [])
-    classes = catalog(settings, domain)
-    kinds = column_kinds(domain)
+    report = SilverReport(domain, 0, [], [])
+    if new is not None and new.num_rows:
+        masking = _Masking(settings, domain, new, detect, mask_text)
+        masked = masking.table(new)
+        if rebuild:
+            lake.overwrite(silver_uri, masked, partition_by=["event_date"])
+        else:
+            lake.append(silver_uri, masked, partition_by=["event_date"], evolve=True)
+        stamp.parent.mkdir(parents=True, exist_ok=True)
+        stamp.write_text(fingerprint)
+        report = SilverReport(domain, masked.num_rows, masking.fresh, masking.excluded, rebuild)
+    if existed and not rebuild:
+        report.remasked = _remask_mentions(settings, domain, detect, mask_text, new)
+    _stamp_identities(settings, domain)
+    return report
+
+
+class _Masking:
+    """How one domain's rows are masked in this step: column classes (classifying new columns on the way),
+    the installation key, and the identities the lake knows."""
+
+    def __init__(
+        self, settings: Settings, domain: str, rows: pa.Table, detect: Detector, mask_text: TextMask
+    ):
+        self.classes = catalog(settings, domain)
+        kinds = column_kinds(domain)
+        declared = declarations()
+        fresh = [
+            classify_column(domain, n, kinds.get(n, "string"), rows[n].combine_chunks(), detect, declared)
+            for n in rows.column_names
+            if (domain, n) not in self.classes or _declaration_changed(self.classes[(domain, n)], declared)
+        ]
+        if fresh:
+            record(settings, fresh)
+            self.classes.update({(c.table, c.column): c for c in fresh})
+        self.fresh = [c.column for c in fresh]
+        self.domain, self.key = domain, installation_secret(settings.secret_path)
+        self.id_keys = {k.split(".", 1)[1] for k, d in declared.items() if d["policy"] == "pseudonymize"}
+        self.kept_keys = {k.split(".", 1)[1] for k, d in declared.items() if d["policy"] == "keep"}
+        self.texts = [n for n in rows.column_names if self.classes[(domain, n)].policy == "redact_text"]
+        self.known = lake_identities(settings, declared, self.key) if self.texts else None
+        self.excluded = [n for n in rows.column_names if self.classes[(domain, n)].policy == "drop"]
+        self.mask_text = lambda texts: mask_text(texts, self.known)
+
+    def table(self, rows: pa.Table) -> pa.Table:
+        columns = {}
+        for name in rows.column_names:
+            cls = self.classes[(self.domain, name)]
+            if cls.policy != "drop":
+                column = rows[name].combine_chunks()
+                columns[name] = _apply(cls, column, self.key, self.mask_text, self.id_keys, self.kept_keys)
+        return pa.table(columns)
+
+
+def _remask_mentions(
+    settings: Settings, domain: str, detect: Detector, mask_text: TextMask, new: pa.Table | None
+) -> int:
+    """Mask again the silver rows whose text mentions an identity the lake learnt since they were masked
+    (a person who first acts in audit today may be named in last month's incidents); returns how many."""
     declared = declarations()
-    fresh = [
-        classify_column(domain, name, kinds.get(name, "string"), new[name].combine_chunks(), detect, declared)
-        for name in new.column_names
-        if (domain, name) not in classes or _declaration_changed(classes[(domain, name)], declared)
-    ]
-    if fresh:
-        record(settings, fresh)
-        classes.update({(c.table, c.column): c for c in fresh})
     key = installation_secret(settings.secret_path)
-    id_keys = {k.split(".", 1)[1] for k, d in declared.items() if d["policy"] == "pseudonymize"}
-    kept_keys = {k.split(".", 1)[1] for k, d in declared.items() if d["policy"] == "keep"}
-    redacting = any(classes[(domain, name)].policy == "redact_text" for name in new.column_names)
-    known = lake_identities(settings, declared, key) if redacting else None
-    columns, excluded = {}, []
-    for name in new.column_names:
-        cls = classes[(domain, name)]
-        if cls.policy == "drop":
-            excluded.append(name)
-            continue
-        column = new[name].combine_chunks()
-        columns[name] = _apply(cls, column, key, lambda texts: mask_text(texts, known), id_keys, kept_keys)
-    masked = pa.table(columns)
-    if rebuild:
-        lake.overwrite(silver_uri, masked, partition_by=["event_date"])
-    else:
-        lake.append(silver_uri, masked, partition_by=["event_date"], evolve=True)
-    stamp.parent.mkdir(parents=True, exist_ok=True)
-    stamp.write_text(fingerprint)
-    return SilverReport(domain, masked.num_rows, [c.column for c in fresh], excluded, rebuild)
+    stamped = _identities_stamp(settings, domain)
+    if stamped is None:
+        return 0
+    known = lake_identities(settings, declared, key)
+    learnt = [f for f in known.forms if _form_digest(key, f) not in stamped]
+    bronze_uri = settings.table_uri("bronze", domain)
+    texts = [
+        c.column
+        for (table, _), c in catalog(settings, domain).items()
+        if table == domain and c.policy == "redact_text"
+    ]
+    present = set(lake.open_table(bronze_uri).schema().to_arrow().names)
+    texts = [c for c in texts if c in present]
+    if not learnt or not texts:
+        return 0
+    rows = pl.from_arrow(lake.read_table(bronze_uri, ["event_id", *texts]))
+    mentions = pl.any_horizontal(
+        pl.col(c).cast(pl.String).str.to_lowercase().str.contains_any(learnt) for c in texts
+    )
+    ids = rows.filter(mentions.fill_null(False)).select("event_id")
+    if new is not None:  # just masked, with everything the lake knows
+        ids = ids.join(pl.from_arrow(new.select(["event_id"])), on="event_id", how="anti")
+    if ids.is_empty():
+        return 0
+    ids = ids["event_id"].to_arrow()
+    old = lake.read_table(bronze_uri, filter=ds.field("event_id").isin(ids))
+    masked = _Masking(settings, domain, old, detect, mask_text).table(old)
+    silver = lake.open_table(settings.table_uri("silver", domain))
+    merge = silver.merge(masked, "t.event_id = s.event_id", source_alias="s", target_alias="t")
+    merge.when_matched_update_all().execute()
+    return masked.num_rows
+
+
+def _identities_stamp(settings: Settings, domain: str) -> set[str] | None:
+    """Keyed digests of the identity forms the domain's silver rows were masked with (None before the first)."""
+    path = settings.masking_stamps / f"{domain}.identities"
+    return set(path.read_text().split()) if path.exists() else None
+
+
+def _stamp_identities(settings: Settings, domain: str) -> None:
+    key = installation_secret(settings.secret_path)
+    known = lake_identities(settings, declarations(), key)
+    path = settings.masking_stamps / f"{domain}.identities"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(sorted(_form_digest(key, f) for f in known.forms)))
+
+
+def _form_digest(key: bytes, form: str) -> str:
+    """Keyed, and unlike any pseudonym: the stamp must not hold what an erasure removes from the lake."""
+    return pseudonym(key, "identity form\x00" + form)
 
 
 def _declaration_changed(cls: ColumnClass, declared: dict[str, dict]) -> bool:

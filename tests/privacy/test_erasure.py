@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+
 import duckdb
+import pyarrow.compute as pc
 import pytest
 from deltalake import DeltaTable
 
@@ -17,6 +21,10 @@ from tests.fixtures.scan import files_holding
 
 EMAIL, NAME, USER = "jane.doe@acme.example", "Jane Doe", "u-1042"
 OTHER = "raj.patel@globex.example"
+
+
+def _pseudonym(settings, value: str) -> str:
+    return hmac.new(settings.secret_path.read_bytes(), value.encode(), hashlib.sha256).hexdigest()[:24]
 
 
 def _lake_with_subject(settings):
@@ -61,6 +69,11 @@ def test_erasure_leaves_no_byte_of_the_subject_and_keeps_everyone_else(settings)
     assert {r["actor_email"] for r in bronze} == {OTHER}
     silver = DeltaTable(settings.table_uri("silver", "audit")).to_pyarrow_table()
     assert sorted(silver["event_id"].to_pylist()) == ["aud-3", "aud-4"]
+    mention = silver.filter(pc.equal(silver["event_id"], "aud-3"))["message"][0].as_py()
+    assert mention == "Granted access on behalf of <EMAIL_ADDRESS>"  # no longer attributed to her pseudonym
+    held = files_holding(settings.home, [_pseudonym(settings, v) for v in (EMAIL, NAME, USER)])
+    records = ("lake/governance/erasure_log/", "lake/governance/privileged_operations/")
+    assert [f for f in held if not f.startswith(records)] == []  # the receipts key it by her pseudonym
     log = DeltaTable(settings.table_uri("governance", "erasure_log")).to_pyarrow_table().to_pylist()
     assert [r["subject_key"] for r in log] == [receipt.subject_key]
     assert log[0]["rows_deleted"] == receipt.as_dict()["rows_deleted"] > 0

@@ -178,3 +178,26 @@ def test_a_changed_masking_rebuilds_silver_whole_from_bronze(settings, tmp_path,
     assert (again.rows, again.rebuilt) == (3, True)  # every bronze row masked anew, none twice
     assert sorted(r["event_id"] for r in _silver(settings)) == ["aud-1", "aud-2", "aud-3"]
     assert build_silver(settings, "audit", column_detector(), text_masker()).rows == 0  # stamped: done
+
+
+def test_older_text_naming_a_person_the_lake_learns_later_is_masked_again(settings, tmp_path):
+    said = "Escalated to Kwabena Osei-Tutu after no answer; cc kwabena@acme.example"
+    ingest(settings, "audit", [write_jsonl(tmp_path / "a.jsonl", [audit(1, message=said), audit(2)])])
+    first = build_silver(settings, "audit", column_detector(), text_masker())
+    assert (first.rows, first.remasked) == (2, 0)
+    before = {r["event_id"]: r for r in _silver(settings)}
+
+    newcomer = audit(3, actor_name="Kwabena Osei-Tutu", actor_email="kwabena@acme.example", actor_id="u-77")
+    ingest(settings, "audit", [write_jsonl(tmp_path / "b.jsonl", [newcomer])])
+    second = build_silver(settings, "audit", column_detector(), text_masker())
+    assert (second.rows, second.remasked) == (1, 1)  # aud-1 only: aud-2 does not name him
+    after = {r["event_id"]: r for r in _silver(settings)}
+    person, email = (_expected_pseudonym(settings, v) for v in ("Kwabena Osei-Tutu", "kwabena@acme.example"))
+    assert (
+        after["aud-1"]["message"]
+        == f"Escalated to <PERSON:{person}> after no answer; cc <EMAIL_ADDRESS:{email}>"
+    )
+    assert after["aud-1"]["message"] != before["aud-1"]["message"]
+    assert after["aud-2"] == before["aud-2"]
+    assert sorted(after) == ["aud-1", "aud-2", "aud-3"]  # updated in place, not appended
+    assert build_silver(settings, "audit", column_detector(), text_masker()).remasked == 0  # stamped: done
