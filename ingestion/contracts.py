@@ -119,8 +119,11 @@ TENANT_USE = (
 )
 
 
-def _common(id_example: str, tenant_description: str = "The platform tenant the event belongs to.",
-            tenant_use: str = TENANT_USE) -> tuple[Field, ...]:  # fmt: skip
+def _common(
+    id_example: str,
+    tenant_description: str = "The platform tenant the event belongs to.",
+    tenant_use: str = TENANT_USE,
+) -> tuple[Field, ...]:
     return (
         Field(
             "event_id",
@@ -484,7 +487,8 @@ INCIDENT = Contract(
             True,
             use="Without a causing deployment, DORA attributes the incident to the team that owns the service: "
             "the team of its latest production deployment before the trigger (see the rules). It must be the "
-            "`service` name that deployments and usage use.",
+            "`service` name that deployments and usage use: a quality check warns about incidents naming a "
+            "service seen neither in usage nor in the seed `slo_objectives`.",
         ),
         Field("title", "string", "Short title.", "Elevated 5xx on billing-api"),
         Field(
@@ -510,8 +514,9 @@ INCIDENT = Contract(
             "dep-000731",
             use="Set on any event, it makes the incident change-induced: a change failure of that production "
             "deployment (DORA change failure rate, failed deployment recovery time), attributed to its team. It "
-            "must be a delivery `deployment_id` (see the rules); an id found nowhere leaves the incident to the "
-            "service owner.",
+            "must be a delivery `deployment_id` (see the rules). An id found in no production deployment (one "
+            "from before the lake) fails no deployment and leaves the team to the service owner, with a dbt "
+            "warning; the incident still counts as change-induced in incident_metrics_monthly.",
         ),
         Field("source", "string", "System that reported it.", "pagerduty", use="Shown in `incidents`."),
     ),
@@ -773,8 +778,8 @@ DELIVERY = Contract(
             "flow/work_item_states",
             "state",
             ("from_state", "to_state"),
-            "Each workflow state's class: `active`, `waiting` or `done`. List every state of your workflow: a "
-            "state it does not list becomes `unclassified` and counts as neither work nor wait.",
+            "Each workflow state's class: `active`, `waiting` or `done`, which the flow metrics read. List every "
+            "state of your workflow: a state the seed does not list becomes `unclassified`.",
         ),
         SeedLookup(
             "flow/work_item_types",

@@ -57,6 +57,33 @@ def test_usage_windows_longer_than_a_minute_are_quarantined(settings, tmp_path):
     assert sorted(r["line"] for r in quarantine(settings).to_pylist()) == [4, 5]
 
 
+def test_art_and_team_are_required_where_the_marts_read_them(settings, tmp_path):
+    def delivery(n: int, record_type: str, **fields) -> dict:
+        common = {"event_id": f"del-{n}", "occurred_at": "2026-11-02T10:00:00Z", "tenant_id": "t-acme"}
+        return {**common, "record_type": record_type, **fields}
+
+    deployment = {"deployment_id": "dep-1", "service": "search", "environment": "production",
+                  "deployment_status": "success"}  # fmt: skip
+    records = [
+        # a pull request from a source that knows no SAFe train or team: accepted (it counts for its deployment)
+        delivery(1, "pull_request", pr_id="search/pr-1", pr_action="opened"),
+        delivery(2, "deployment", team="Team Falcon", **deployment),  # no art: accepted
+        delivery(3, "deployment", art="Search ART", **deployment),  # DORA counts deployments per team
+        delivery(
+            4,
+            "work_item",
+            team="Team Falcon",
+            pi="PI-2026.4",
+            work_item_id="STORY-1",
+            work_item_type="story",
+            to_state="backlog",
+        ),  # fmt: skip
+    ]
+    report = ingest(settings, "delivery", [write_jsonl(tmp_path / "delivery.jsonl", records)])
+    assert report.as_dict()["reasons"] == {"missing_field:team": 1, "missing_field:art": 1}
+    assert sorted(r["event_id"] for r in bronze(settings, "delivery").to_pylist()) == ["del-1", "del-2"]
+
+
 def test_accounting_identity_and_duplicates_in_batch_and_table(settings, tmp_path):
     good = [audit(i) for i in range(50)]
     first = write_jsonl(tmp_path / "a.jsonl", good[:30] + [good[5], good[6]] + [x for x, _ in BROKEN_AUDIT])
