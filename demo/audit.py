@@ -138,7 +138,10 @@ class AuditPlan:
             self._by_day[(ts - self.world.start) // DAY].append(_event(ts, *args, **fields))
 
     def _subscriptions(self, t: Tenant) -> None:
-        """The tenant's plan and monthly quota, renewed on the first of each month (and seen on day one)."""
+        """The tenant's plan and monthly quota, renewed on the first of each month (and seen on day one).
+
+        The plan and quota are fields of their own; the message says them too, for people, and is masked.
+        """
         message = f"{t.plan.title()} plan active for {t.name}: quota {t.quota_units:,} units per month"
         for day in range(self.world.days):
             ts = self.world.day_start(day)
@@ -150,6 +153,8 @@ class AuditPlan:
                     "subscription.renew",
                     resource_type="subscription",
                     resource_id=f"sub-{t.id[2:]}",
+                    plan=t.plan,
+                    monthly_quota_units=t.quota_units,
                     message=message,
                 )
 

@@ -25,6 +25,8 @@ DBT_EXECUTABLE = Path(sys.executable).with_name("dbt")  # the venv's dbt, whatev
 _CONFIG = yaml.safe_load((PROJECT_DIR / "dbt_project.yml").read_text())
 PROFILE = _CONFIG["profile"]
 MARTS_SCHEMA = _CONFIG["models"][_CONFIG["name"]]["marts"]["+schema"]
+VARS: dict[str, object] = _CONFIG.get("vars", {})  # the project's business thresholds and vocabularies
+SEED_DIR = PROJECT_DIR / _CONFIG["seed-paths"][0]
 PATH_KEYS = ("model-paths", "macro-paths", "seed-paths", "snapshot-paths", "test-paths", "analysis-paths")
 PARTIAL_PARSE = "partial_parse.msgpack"
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import csv
 import json
+import re
 
-from cli.docs.contracts import render
-from ingestion.contracts import CONTRACTS
+from cli.docs.contracts import ADMINISTRATIVE_ACTIONS, render
+from ingestion.contracts import AUDIT_ACTIONS, CONTRACTS
+from opslake.dbt_project import SEED_DIR, VARS
 from opslake.settings import PROJECT_ROOT
 from tests.fixtures.cli import opslake
 from tests.fixtures.records import BROKEN_AUDIT, audit, write_jsonl
@@ -17,6 +20,31 @@ def test_docs_contracts_md_is_generated_from_the_code():
     for contract in CONTRACTS.values():
         for field in contract.fields:
             assert f"| `{field.name}` |" in text
+
+
+def test_the_contracts_name_every_audit_action_the_sql_reads():
+    known = dict(AUDIT_ACTIONS)
+    read = set()
+    for path in (PROJECT_ROOT / "transforms" / "models").rglob("*.sql"):
+        for line in path.read_text().splitlines():
+            if re.search(r"(?<!pr_)action\b", line.split("--")[0]):
+                read |= set(re.findall(r"'([a-z]+(?:\.[a-z_]+)+)'", line))
+    assert read and read <= set(known), (
+        f"actions the SQL reads without a meaning in the contract: {read - set(known)}"
+    )
+    administrative = set(VARS[ADMINISTRATIVE_ACTIONS])
+    assert administrative <= set(known)
+    text = (PROJECT_ROOT / "docs" / "contracts.md").read_text()
+    for action in known:
+        assert f"| `{action}`{' *admin*' if action in administrative else ''} |" in text
+
+
+def test_every_seed_a_contract_names_has_the_key_it_is_looked_up_by():
+    for contract in CONTRACTS.values():
+        for seed in contract.seeds:
+            with (SEED_DIR / f"{seed.seed}.csv").open(newline="") as file:
+                assert seed.key in (csv.DictReader(file).fieldnames or []), seed
+            assert set(seed.fields) <= set(contract.names), seed
 
 
 def test_docs_metrics_md_is_generated_from_the_marts_yaml(parsed_dbt):

@@ -20,6 +20,7 @@ from deltalake import DeltaTable
 from ingestion.pipeline import ingest
 from tests.fixtures.lake_tables import read_bronze as bronze
 from tests.fixtures.lake_tables import read_quarantine as quarantine
+from tests.fixtures.lake_tables import usage
 from tests.fixtures.records import BROKEN_AUDIT, FOCUS_SAMPLE, audit, write_jsonl
 
 
@@ -34,6 +35,53 @@ def test_each_bad_input_class_is_quarantined_with_its_reason(settings, tmp_path,
     raw = line if isinstance(line, bytes) else line.encode() if isinstance(line, str) else None
     if raw is not None:
         assert q[0]["raw_bytes"] == raw  # the raw text is kept byte for byte
+
+
+def test_subscription_plan_and_quota_are_typed_fields(settings, tmp_path):
+    renewal = audit(
+        1, action="subscription.renew", plan="business", monthly_quota_units=63000, message="<PERSON>"
+    )
+    report = ingest(settings, "audit", [write_jsonl(tmp_path / "audit.jsonl", [renewal])])
+    assert report.accepted == 1
+    row = bronze(settings, "audit").to_pylist()[0]
+    assert (row["plan"], row["monthly_quota_units"], row["_extra"]) == ("business", 63000, None)
+
+
+def test_usage_windows_longer_than_a_minute_are_quarantined(settings, tmp_path):
+    # the burn-rate alerts count a window whole in the minute it starts: at most 60 s (absent means 60)
+    windows = [usage(i, window_seconds=s) for i, s in enumerate((60, 1, 30, 61, 300))]
+    windows.append(usage(9))
+    report = ingest(settings, "usage", [write_jsonl(tmp_path / "usage.jsonl", windows)])
+    assert (report.accepted, report.quarantined) == (4, 2)
+    assert report.as_dict()["reasons"] == {"out_of_range:window_seconds": 2}
+    assert sorted(r["line"] for r in quarantine(settings).to_pylist()) == [4, 5]
+
+
+def test_art_and_team_are_required_where_the_marts_read_them(settings, tmp_path):
+    def delivery(n: int, record_type: str, **fields) -> dict:
+        common = {"event_id": f"del-{n}", "occurred_at": "2026-11-02T10:00:00Z", "tenant_id": "t-acme"}
+        return {**common, "record_type": record_type, **fields}
+
+    deployment = {"deployment_id": "dep-1", "service": "search", "environment": "production",
+                  "deployment_status": "success"}  # fmt: skip
+    records = [
+        # a pull request from a source that knows no SAFe train or team: accepted (it counts for its deployment)
+        delivery(1, "pull_request", pr_id="search/pr-1", pr_action="opened"),
+        delivery(2, "deployment", team="Team Falcon", **deployment),  # no art: accepted
+        delivery(3, "deployment", art="Search ART", **deployment),  # DORA counts deployments per team
+        delivery(
+            4,
+            "work_item",
+            team="Team Falcon",
+            pi="PI-2026.4",
+            work_item_id="STORY-1",
+            work_item_type="story",
+            to_state="backlog",
+        ),  # fmt: skip
+    ]
+    report = ingest(settings, "delivery", [write_jsonl(tmp_path / "delivery.jsonl", records)])
+    assert report.as_dict()["reasons"] == {"missing_field:team": 1, "missing_field:art": 1}
+    assert sorted(r["event_id"] for r in bronze(settings, "delivery").to_pylist()) == ["del-1", "del-2"]
 
 
 def test_accounting_identity_and_duplicates_in_batch_and_table(settings, tmp_path):

@@ -173,7 +173,7 @@ administrative_actions as (
     from audit_events
     where actor_type = 'user'
         and outcome = 'success'
-        and action in ('iam.role.grant', 'iam.role.revoke', 'access.review', 'config.change')
+        and action in ('{{ var("compliance_administrative_actions") | join("', '") }}')
 
     union all
 

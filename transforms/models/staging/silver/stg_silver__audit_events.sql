@@ -30,6 +30,13 @@ renamed as (
         cast(user_agent as varchar) as user_agent,
         cast(role as varchar) as role,
         cast(message as varchar) as message,
+        -- lakes ingested before the plan and quota were contract fields hold them in `_extra` (key `quota_units`)
+        nullif(lower(trim(coalesce(cast(plan as varchar), cast(_extra as json) ->> 'plan'))), '') as plan,
+
+        -- numerics
+        coalesce(
+            cast(monthly_quota_units as bigint), try_cast(cast(_extra as json) ->> 'quota_units' as bigint)
+        ) as monthly_quota_units,
 
         -- booleans
         cast(mfa_used as boolean) as is_mfa_used,
