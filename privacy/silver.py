@@ -90,6 +90,7 @@ def _build_silver(settings: Settings, domain: str, detect: Detector, mask_text: 
     )
     report = SilverReport(domain, 0, [], [])
     if new is not None and new.num_rows:
+        new = _with_contract_columns(domain, new)
         masking = _Masking(settings, domain, new, detect, mask_text)
         masked = masking.table(new)
         if rebuild:
@@ -174,12 +175,21 @@ def _remask_mentions(
     if ids.is_empty():
         return 0
     ids = ids["event_id"].to_arrow()
-    old = lake.read_table(bronze_uri, filter=ds.field("event_id").isin(ids))
+    old = _with_contract_columns(domain, lake.read_table(bronze_uri, filter=ds.field("event_id").isin(ids)))
     masked = _Masking(settings, domain, old, detect, mask_text).table(old)
     silver = lake.open_table(settings.table_uri("silver", domain))
     merge = silver.merge(masked, "t.event_id = s.event_id", source_alias="s", target_alias="t")
     merge.when_matched_update_all().execute()
     return masked.num_rows
+
+
+def _with_contract_columns(domain: str, rows: pa.Table) -> pa.Table:
+    """``rows`` with every contract field: a field added to the contract after these rows landed is null in
+    them, so silver (and the models reading it) always has the contract's columns."""
+    for field in contracts.contract_for(domain).arrow_schema():
+        if field.name not in rows.column_names:
+            rows = rows.append_column(pa.field(field.name, field.type), pa.nulls(rows.num_rows, field.type))
+    return rows
 
 
 def _identities_stamp(settings: Settings, domain: str) -> set[str] | None:

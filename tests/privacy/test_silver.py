@@ -201,3 +201,17 @@ def test_older_text_naming_a_person_the_lake_learns_later_is_masked_again(settin
     assert after["aud-2"] == before["aud-2"]
     assert sorted(after) == ["aud-1", "aud-2", "aud-3"]  # updated in place, not appended
     assert build_silver(settings, "audit", column_detector(), text_masker()).remasked == 0  # stamped: done
+
+
+def test_a_field_added_to_the_contract_after_rows_landed_is_null_in_silver(settings, tmp_path):
+    ingest(settings, "audit", [write_jsonl(tmp_path / "a.jsonl", [audit(1)])])
+    bronze = DeltaTable(settings.table_uri("bronze", "audit")).to_pyarrow_table()
+    write_deltalake(  # bronze as an older contract wrote it: without the subscription fields
+        settings.table_uri("bronze", "audit"),
+        bronze.drop_columns(["plan", "monthly_quota_units"]),
+        mode="overwrite",
+        schema_mode="overwrite",
+    )
+    build_silver(settings, "audit", column_detector(), text_masker())
+    (row,) = _silver(settings)
+    assert (row["plan"], row["monthly_quota_units"]) == (None, None)
