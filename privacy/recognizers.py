@@ -21,9 +21,10 @@ from __future__ import annotations
 
 import re
 
+import phonenumbers
 import tldextract
-from presidio_analyzer import Pattern, PatternRecognizer
-from presidio_analyzer.predefined_recognizers import CreditCardRecognizer, EmailRecognizer
+from presidio_analyzer import EntityRecognizer, Pattern, PatternRecognizer, RecognizerResult
+from presidio_analyzer.predefined_recognizers import CreditCardRecognizer, EmailRecognizer, PhoneRecognizer
 
 # RFC 2606 / RFC 6761 reserved names and the usual private-network suffixes.
 RESERVED_SUFFIXES = (
@@ -79,6 +80,38 @@ class CardNumberRecognizer(CreditCardRecognizer):
         separators = set(re.findall(r"[ -]", pattern_text))
         issued = any(p.match(digits) and len(digits) in lengths for p, lengths in _ISSUER)
         return len(separators) <= 1 and issued and super().validate_result(pattern_text)
+
+
+_NUMBER = re.compile(r"\(?\d[\d ().\-/]{4,20}\d")  # where a national phone number could be
+_DIGITS = re.compile(r"\d")
+
+
+class PhoneNumbersRecognizer(PhoneRecognizer):
+    """Presidio's phone recognizer: the ``regions``' national formats read the whole text, the
+    ``more_regions``' only the runs of six digits or more (with separators) nothing else matched.
+
+    Each region is one pass of ``phonenumbers``' matcher over the text, the costliest step of masking, so the
+    regions that find few numbers in operational text look only where a number can be.
+    """
+
+    def __init__(self, regions: tuple[str, ...], more_regions: tuple[str, ...]):
+        super().__init__(supported_regions=regions)
+        self.more_regions = more_regions
+
+    def analyze(self, text: str, entities: list[str], nlp_artifacts=None) -> list[RecognizerResult]:
+        results = super().analyze(text, entities, nlp_artifacts)
+        found = [(r.start, r.end) for r in results]
+        for m in _NUMBER.finditer(text):
+            start, end = m.span()
+            if len(_DIGITS.findall(m.group())) < 6 or any(a < end and start < b for a, b in found):
+                continue
+            lo, hi = max(0, start - 1), min(len(text), end + 1)  # the matcher checks the characters around
+            for region in self.more_regions:
+                for match in phonenumbers.PhoneNumberMatcher(text[lo:hi], region, leniency=self.leniency):
+                    match.start, match.end = match.start + lo, match.end + lo
+                    results.append(self._get_recognizer_result(match, text, region, nlp_artifacts))
+                    found.append((match.start, match.end))
+        return EntityRecognizer.remove_duplicates(results)
 
 
 class OfflineEmailRecognizer(EmailRecognizer):
