@@ -16,6 +16,7 @@ automaton, built once per run, so a text is scanned once whatever the number of 
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Iterable, Mapping
 
@@ -94,6 +95,8 @@ class Identities:
             self.automaton.add_word(form, (len(form), label))
         self.forms = sorted(owners)  # lower-cased
         self.size = len(owners)
+        labels = "\0".join(f"{form}\0{self.automaton.get(form)[1]}" for form in self.forms)
+        self.fingerprint = hashlib.sha256(labels.encode()).hexdigest()  # equal identities, equal masking
         if self.size:
             self.automaton.make_automaton()
 

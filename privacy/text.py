@@ -21,8 +21,9 @@
 4. The placeholders are written as Presidio's anonymizer writes them (and by it when spans overlap).
 
 Both ways take the run's known ``Identities`` (``identities.py``): their spans win over what Presidio found
-there and are written ``<KIND:pseudonym>``. They are found per call, not cached with the text, because the
-people the lake knows change from run to run.
+there and are written ``<KIND:pseudonym>``. ``TextMasker`` finds them first and puts them in the NER template as
+placeholders (fewer distinct templates, and NER does not read a known name); a text is remembered with the
+fingerprint of the identities it was masked with, since the people the lake knows change from run to run.
 """
 
 from __future__ import annotations
@@ -50,7 +51,7 @@ from privacy.engine import (
 )
 from privacy.identities import Identities
 
-Span = tuple[int, int, str]  # start, end, entity type
+Span = tuple[int, int, str]  # start, end, entity type (or "PERSON:<pseudonym>" for a known identity)
 
 
 class Masked(NamedTuple):
@@ -90,7 +91,7 @@ def mask_naive(
             continue
         results = analyzer.analyze(text, LANGUAGE, entities=list(ENTITIES), score_threshold=SCORE_THRESHOLD)
         masked = Masked(_anonymize(text, results), _spans(results))
-        out.append(_with_identities(text, masked, results, known))
+        out.append(_with_identities(text, masked, results, known.find(text) if known else []))
     return out
 
 
@@ -98,12 +99,9 @@ def _spans(results: list[RecognizerResult]) -> tuple[Span, ...]:
     return tuple(sorted((r.start, r.end, r.entity_type.split(":", 1)[0]) for r in results))
 
 
-def _with_identities(
-    text: str, masked: Masked, results: list[RecognizerResult], known: Identities | None
-) -> Masked:
-    """``masked`` with the known identities in ``text`` replaced by their pseudonyms: what Presidio found
-    inside them is dropped, what it found across their edges is cut to the part outside."""
-    found = known.find(text) if known else []
+def _with_identities(text: str, masked: Masked, results: list[RecognizerResult], found: list[Span]) -> Masked:
+    """``masked`` with the known identities ``found`` in ``text`` replaced by their pseudonyms: what Presidio
+    found inside them is dropped, what it found across their edges is cut to the part outside."""
     if not found:
         return masked
     merged = [RecognizerResult(label, s, e, 1.0) for s, e, label in found]
@@ -228,12 +226,19 @@ class TextMasker:
 
     def run(self, texts: list[str | None], known: Identities | None = None) -> list[Masked]:
         """The masked texts with the entities found in each."""
-        done = {t: self._texts.lookup(t) for t in dict.fromkeys(texts) if t}
+        people = known.fingerprint if known else ""
+        done = {t: self._texts.lookup((people, t)) for t in dict.fromkeys(texts) if t}
         todo = [t for t, m in done.items() if m is None]
         cuts = {t: regions(t) for t in todo}
         raw = _cached(self._regions, {t[s:e] for t in todo for s, e in cuts[t]}, self._find)
         found = {t: self._patterns(t, cuts[t], raw) for t in todo}
-        templates = {t: _template(t, found[t]) for t in todo}
+        ids = {t: known.find(t) if known else [] for t in todo}
+        templates = {  # a known identity is a placeholder too: texts naming different people share a template
+            t: _template(
+                t, found[t] + [RecognizerResult(label.split(":")[0], s, e, 1.0) for s, e, label in ids[t]]
+            )
+            for t in todo
+        }
         names = _cached(self._templates, {key for key, _ in templates.values()}, self._names)
         for t in todo:
             key, segments = templates[t]
@@ -241,9 +246,8 @@ class TextMasker:
             spans = _spans(results)
             overlap = any(b[0] < a[1] for a, b in pairwise(spans))
             masked = Masked(_anonymize(t, results) if overlap else _replace(t, spans), spans)
-            done[t] = self._texts.store(t, (masked, results))
-        final = {t: _with_identities(t, *done[t], known) for t in done}
-        return [final[t] if t else Masked(t, ()) for t in texts]
+            done[t] = self._texts.store((people, t), _with_identities(t, masked, results, ids[t]))
+        return [done[t] if t else Masked(t, ()) for t in texts]
 
     def _find(self, chunks: list[str]):
         """Presidio's raw pattern results per region, for regions analysed together."""
