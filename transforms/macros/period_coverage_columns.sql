@@ -1,7 +1,5 @@
-{#- How much of a calendar period the data covers, against the data's as-of (int_lake_as_of): the one
-    definition of `days_in_period`, `days_covered` and `is_partial` for every mart reported by week or month.
-    A covered day is one from the lake's first event day through the as-of day; the days before the data starts
-    and those after the as-of (still loading, or not yet happened) leave the period partial. -#}
+{#- Described in _macros.yml. The lake's bounds are scalar subqueries, so that a mart gains the columns with one
+    line and no join. -#}
 {% macro period_coverage_columns(period_start, period) -%}
     {%- if period not in ('week', 'month') -%}
         {{ exceptions.raise_compiler_error("period_coverage_columns: period is 'week' or 'month', not " ~ period) }}
