@@ -163,13 +163,15 @@ def _csv(frame: pl.DataFrame) -> str:
     return frame.with_columns(pl.col(lists).list.join(";")).write_csv()
 
 
-def period_label(start: pl.Expr, partial: dt.date, unit: str) -> pl.Expr:
-    """A period's label for tables and charts: its start, and `(partial)` for the period still arriving."""
-    fmt = "%Y-%m" if unit == "month" else "%Y-%m-%d"
+def period_label(start: str, unit: str) -> pl.Expr:
+    """A period's label for tables and charts: its start and, for a period the data covers only in part, how
+    much, e.g. `2026-11 (partial: 6 of 30 days)`. Read from the mart's own `is_partial`, `days_covered` and
+    `days_in_period` (against the data's as-of), so the page says what the mart says."""
+    label = pl.col(start).dt.strftime("%Y-%m" if unit == "month" else "%Y-%m-%d")
     return (
-        pl.when(start == partial)
-        .then(start.dt.strftime(fmt) + " (partial)")
-        .otherwise(start.dt.strftime(fmt))
+        pl.when(pl.col("is_partial"))
+        .then(pl.format("{} (partial: {} of {} days)", label, "days_covered", "days_in_period"))
+        .otherwise(label)
     )
 
 

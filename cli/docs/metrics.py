@@ -15,6 +15,10 @@ Delta table at `lake/gold/<mart>`. Each mart's contract is enforced: the columns
 guarantees.
 """
 
+# The data's as-of and the period coverage every weekly or monthly mart reports against it: their definitions.
+AS_OF_MODEL = "int_lake_as_of"
+COVERAGE_MACRO = "period_coverage_columns"
+
 
 def render(manifest_path: Path) -> str:
     manifest = json.loads(manifest_path.read_text())
@@ -33,6 +37,7 @@ def render(manifest_path: Path) -> str:
             e["label"] or e["name"] for e in exposures if node["unique_id"] in e["depends_on"]["nodes"]
         )
         parts.append(f"| [`{node['name']}`](#{node['name']}) | {node['fqn'][-2]} | {', '.join(users)} |")
+    parts += _as_of_section(manifest, marts)
     for node in marts:
         parts += ["", f"## {node['name']}", "", node["description"].strip(), ""]
         parts += ["| column | type | meaning |", "|---|---|---|"]
@@ -40,3 +45,18 @@ def render(manifest_path: Path) -> str:
             meaning = " ".join(column["description"].split()).replace("|", "\\|")
             parts.append(f"| `{name}` | {column.get('data_type') or ''} | {meaning} |")
     return "\n".join(parts) + "\n"
+
+
+def _as_of_section(manifest: dict, marts: list[dict]) -> list[str]:
+    """The data's as-of and how the weekly and monthly marts mark the periods it covers only in part."""
+    as_of = next(n for n in manifest["nodes"].values() if n["name"] == AS_OF_MODEL)
+    coverage = next(m for m in manifest["macros"].values() if m["name"] == COVERAGE_MACRO)
+    partial = ", ".join(f"[`{n['name']}`](#{n['name']})" for n in marts if "is_partial" in n["columns"])
+    return [
+        "",
+        "## The data's as-of and partial periods",
+        "",
+        as_of["description"].strip(),
+        "",
+        f"{coverage['description'].strip()} Marts with these columns: {partial}.",
+    ]

@@ -40,10 +40,10 @@ def _render(ctx: Context) -> None:
     if controls.is_empty():
         st.info("No control results for this selection.")
         return
-    partial = ctx.current_month
-    months = sorted(controls["month"].unique().to_list(), reverse=True)
-    labels = [f"{m:%Y-%m}" + (" (partial)" if m == partial else "") for m in months]
-    closed = next((label for m, label in zip(months, labels, strict=True) if m < partial), labels[0])
+    controls = controls.with_columns(month_label=ui.period_label("month", "month"))
+    periods = controls.select("month", "month_label", "is_partial").unique().sort("month", descending=True)
+    months, labels = periods["month"].to_list(), periods["month_label"].to_list()
+    closed = next((p["month_label"] for p in periods.iter_rows(named=True) if not p["is_partial"]), labels[0])
     wanted = st.query_params.get("month")
     label = st.selectbox(
         "Month",
@@ -53,13 +53,13 @@ def _render(ctx: Context) -> None:
     )
     st.query_params["month"] = label
     month = months[labels.index(label)]
-    if month == partial:
+    if periods.filter(pl.col("month") == month)["is_partial"].item():
         st.warning(
-            f"{month:%B %Y} is partial: its items are tested as they become decidable, so its results can still change."
+            f"{label}: its items are tested as they become decidable, so its results can still change."
         )
     in_month = controls.filter(pl.col("month") == month)
     _tree(in_month)
-    _trend(controls, partial)
+    _trend(controls)
     _exceptions(ctx, tenant, month, sorted(in_month["control_id"].unique().to_list()))
 
 
@@ -96,13 +96,9 @@ def _tree(in_month: pl.DataFrame) -> None:
                 )
 
 
-def _trend(controls: pl.DataFrame, partial) -> None:
+def _trend(controls: pl.DataFrame) -> None:
     st.subheader("Trend per control")
-    counts = (
-        controls.group_by("control_id", "month", "status")
-        .agg(tenants=pl.len())
-        .with_columns(month_label=ui.period_label(pl.col("month"), partial, "month"))
-    )
+    counts = controls.group_by("control_id", "month", "month_label", "status").agg(tenants=pl.len())
     chart = (
         alt.Chart(counts)
         .mark_bar()

@@ -50,7 +50,7 @@ def _render(ctx: Context) -> None:
         return
     partial = ctx.current_month
     monthly = ui.as_float(monthly).with_columns(
-        month_label=ui.period_label(pl.col("month"), partial, "month"),
+        month_label=ui.period_label("month", "month"),
         **{part: pl.col(f"{part}_{basis}_cost") for part in PARTS},
         allocated=pl.col(f"allocated_{basis}_cost"),
     )
@@ -68,7 +68,7 @@ def _render(ctx: Context) -> None:
         MONTHS,
         "No tenant cost.",
     )
-    _by_service(ctx, tenant, basis, partial)
+    _by_service(ctx, tenant, basis, monthly)
     _unallocated(monthly)
 
 
@@ -123,11 +123,12 @@ def _trend(monthly: pl.DataFrame) -> None:
     st.altair_chart(chart)
 
 
-def _by_service(ctx: Context, tenant: str | None, basis: str, partial) -> None:
+def _by_service(ctx: Context, tenant: str | None, basis: str, monthly: pl.DataFrame) -> None:
     st.subheader("Cost by service")
     daily = ui.as_float(data.mart(ctx.settings, ctx.viewer, "cost_daily", tenant))
     months = sorted({d.replace(day=1) for d in daily["day"].to_list()}, reverse=True)
-    labels = [f"{m:%Y-%m}" + (" (partial)" if m == partial else "") for m in months]
+    label_of = dict(monthly.select("month", "month_label").unique().iter_rows())  # the statement's labels
+    labels = [label_of.get(m, f"{m:%Y-%m}") for m in months]
     chosen = ui.choice("Month", "month", labels, every="Every month")
     if chosen:
         month = months[labels.index(chosen)]

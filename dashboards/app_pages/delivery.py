@@ -68,13 +68,13 @@ def _render(ctx: Context) -> None:
     team = ui.choice("Team", "team", sorted(dora["team"].unique().to_list()), every="All teams")
     if team:
         dora = dora.filter(pl.col("team") == team)
-    partial = ctx.current_month
-    dora = ui.as_float(dora).with_columns(month_label=ui.period_label(pl.col("month"), partial, "month"))
-    complete = dora.filter(pl.col("month") < partial)
+    dora = ui.as_float(dora).with_columns(month_label=ui.period_label("month", "month"))
+    complete = dora.filter(~pl.col("is_partial"))
     _grid(complete, team)
     st.subheader("Monthly trend")
     st.caption(
-        f"{partial:%B %Y} is partial: its data is still arriving; the first month may start mid-month."
+        "A month the data covers only in part (the latest, still arriving, and often the first) says so in its "
+        "label; the benchmark grid reads the latest complete month."
     )
     _trends(dora)
     st.subheader("Team months")

@@ -70,11 +70,10 @@ def _render(ctx: Context) -> None:
         )
         flow = flow.filter(pl.col("team") == team) if team else flow
     unit = "month" if period == "month" else "week"
-    partial = ctx.current_month if unit == "month" else ctx.current_week
-    flow = flow.with_columns(period_label=ui.period_label(pl.col(period), partial, unit))
+    flow = flow.with_columns(period_label=ui.period_label(period, unit))
     st.caption(
-        f"{level} level: {items}, per {unit}. The {unit} of {partial:%Y-%m-%d} is partial (data still arriving): "
-        "its bars are pale."
+        f"{level} level: {items}, per {unit}. A {unit} the data covers only in part says so in its label, and its "
+        "bars are pale."
     )
     _velocity(flow, period, level)
     _measures(flow, period)
@@ -96,21 +95,21 @@ def _level() -> str:
 
 def _velocity(flow: pl.DataFrame, period: str, level: str) -> None:
     st.subheader("Velocity")
-    partial = pl.col("period_label").str.ends_with("(partial)")
+    periods = [period, "period_label", "is_partial"]
     if level == "Team":
         long = (
-            flow.group_by(period, "period_label")
+            flow.group_by(periods)
             .agg(pl.col(list(TYPES)).sum())
-            .unpivot(index=[period, "period_label"], on=list(TYPES), variable_name="type", value_name="items")
-            .with_columns(pl.col("type").replace_strict(TYPES), partial=partial)
+            .unpivot(index=periods, on=list(TYPES), variable_name="type", value_name="items")
+            .with_columns(pl.col("type").replace_strict(TYPES))
         )
         color = alt.Color("type:N", title="flow type", sort=list(TYPES.values()))
     else:  # one kind of item per level: stacked by ART where there are ARTs
         by = "art" if "art" in flow.columns else None
         long = (
-            flow.group_by(period, "period_label", *([by] if by else []))
+            flow.group_by(*periods, *([by] if by else []))
             .agg(pl.col("flow_velocity").sum().alias("items"))
-            .with_columns(type=pl.col(by) if by else pl.lit(level), partial=partial)
+            .with_columns(type=pl.col(by) if by else pl.lit(level))
         )
         color = alt.Color("type:N", title=by.upper() if by else None)
     chart = (
@@ -120,7 +119,7 @@ def _velocity(flow: pl.DataFrame, period: str, level: str) -> None:
             x=alt.X("period_label:O", title=None, sort=ui.in_order(long, "period_label", period)),
             y=alt.Y("items:Q", title="items finished", stack=True),
             color=color,
-            opacity=alt.condition("datum.partial", alt.value(0.35), alt.value(1.0)),
+            opacity=alt.condition("datum.is_partial", alt.value(0.35), alt.value(1.0)),
             tooltip=["period_label", "type", "items"],
         )
         .properties(height=260)
@@ -140,7 +139,7 @@ def _measures(flow: pl.DataFrame, period: str) -> None:
         "flow_efficiency": "Flow efficiency",
     }
     long = (
-        flow.filter(~pl.col("period_label").str.ends_with("(partial)"))
+        flow.filter(~pl.col("is_partial"))
         .select(*index, *measures)
         .unpivot(index=index, on=list(measures), variable_name="measure")
         .drop_nulls("value")

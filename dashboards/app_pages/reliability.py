@@ -194,7 +194,6 @@ def _incidents(ctx: Context, tenant: str | None, service: str | None) -> None:
     if listed.is_empty():
         st.info("No incidents for this selection.")
         return
-    partial = ctx.current_month
     listed = ui.as_float(listed)
     resolved = listed.filter(~pl.col("is_open"))
     cols = st.columns(5)
@@ -204,11 +203,11 @@ def _incidents(ctx: Context, tenant: str | None, service: str | None) -> None:
     cols[3].metric("MTTR p50", _duration(resolved["minutes_to_resolve"].drop_nulls().median()))
     cols[4].metric("MTTR mean", _duration(resolved["minutes_to_resolve"].drop_nulls().mean()))
     by_month = (
-        monthly.group_by("month", "severity")
+        monthly.with_columns(month_label=ui.period_label("month", "month"))
+        .group_by("month", "month_label", "severity")
         .agg(pl.col("incidents").sum())
-        .with_columns(month_label=ui.period_label(pl.col("month"), partial, "month"))
     )
-    st.markdown(f"**Incidents by severity and month** ({partial:%B %Y} is partial)")
+    st.markdown("**Incidents by severity and month**")
     chart = (
         alt.Chart(by_month)
         .mark_bar()

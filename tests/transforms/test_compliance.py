@@ -1,4 +1,5 @@
-"""The compliance marts against a second computation in Python from the staging rows of the built test lake."""
+"""The compliance marts against a second computation in Python from the staging rows of the built test lake; and
+on a small hand-made lake whose audit feed stops while usage goes on, the data's as-of and what it catches."""
 
 from __future__ import annotations
 
@@ -6,8 +7,18 @@ import datetime as dt
 import json
 from collections import defaultdict
 
+import pytest
+
+from opslake.warehouse import load_sources
+from privacy.erasure import ensure_erasure_log
+from tests.fixtures.lake_tables import usage, write_lake_table
+
 CONTROLS = "marts.compliance_controls"
 EXCEPTIONS = "marts.compliance_exceptions"
+OCTOBER, NOVEMBER = dt.date(2026, 10, 1), dt.date(2026, 11, 1)
+# Usage every day from 1 October to 8 November; the audit feed stops after 3 November.
+USAGE_DAYS = [OCTOBER + dt.timedelta(days=i) for i in range(39)]
+AUDIT_DAYS = [d for d in USAGE_DAYS if d <= dt.date(2026, 11, 3)]
 
 
 def month_of(ts: dt.datetime) -> dt.date:
@@ -159,3 +170,64 @@ def test_change_approval_exceptions_match_a_recomputation(built_lake):
     for key, row in mart_controls(built_lake, "CC8.1-CHANGE-APPROVAL").items():
         assert row["population"] == len(population.get(key, ())), key
         assert row["exceptions"] == len({e[2] for e in expected if e[:2] == key}), key
+
+
+def login(day: dt.date) -> dict:
+    return {
+        "event_id": f"aud-{day}", "occurred_at": dt.datetime.combine(day, dt.time(9), dt.UTC), "tenant_id": "t-acme",
+        "actor_id": "u-1", "actor_type": "user", "action": "auth.login", "outcome": "success", "mfa_used": True,
+    }  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def stopped_audit_lake(module_lake):
+    settings = module_lake.settings
+    write_lake_table(settings, "silver", "audit", [login(d) for d in AUDIT_DAYS])
+    write_lake_table(settings, "silver", "usage", [usage(1, d) for d in USAGE_DAYS])
+    for domain in ("incident", "delivery", "cost"):
+        write_lake_table(settings, "silver", domain, [])
+    ensure_erasure_log(settings)
+    load_sources(settings)
+    results = module_lake.dbt(
+        "build",
+        *("--select", "+compliance_controls", "compliance_exceptions", "+tenant_usage_monthly"),
+        *("--indirect-selection", "cautious"),
+        *("--exclude", "test_type:unit"),
+    )
+    failed = [r["unique_id"] for r in results if r["status"] not in ("success", "pass")]
+    assert results and not failed, failed
+    return module_lake
+
+
+def test_the_as_of_is_the_latest_complete_day_across_feeds_less_the_grace(stopped_audit_lake):
+    # the latest event day is usage's 8 November (not audit's 3rd); 7 November is the latest day known to be
+    # over (an event of a later day exists); one day of grace makes 6 November the as-of
+    [row] = stopped_audit_lake.dicts("select * from intermediate.int_lake_as_of")
+    assert (row["first_day"], row["latest_event_day"], row["as_of_date"]) == (
+        OCTOBER,
+        dt.date(2026, 11, 8),
+        dt.date(2026, 11, 6),
+    )
+
+
+def test_days_after_the_audit_feed_stops_are_audit_trail_exceptions(stopped_audit_lake):
+    exceptions = stopped_audit_lake.dicts(
+        f"select population_item_id, exception_type from {EXCEPTIONS} where control_id = 'CC7.2-AUDIT-TRAIL'"
+    )
+    # 4 to 6 November had usage and no audit event; 7 and 8 November are after the as-of, not tested yet
+    assert sorted((r["population_item_id"], r["exception_type"]) for r in exceptions) == [
+        ("t-acme:2026-11-04", "no_audit_events"),
+        ("t-acme:2026-11-05", "no_audit_events"),
+        ("t-acme:2026-11-06", "no_audit_events"),
+    ]
+    november = mart_controls(stopped_audit_lake, "CC7.2-AUDIT-TRAIL")["t-acme", NOVEMBER]
+    assert (november["population"], november["exceptions"], november["status"]) == (6, 3, "fail")
+
+
+@pytest.mark.parametrize("mart", ["compliance_controls", "tenant_usage_monthly"])
+def test_periods_say_how_much_of_them_the_data_covers(stopped_audit_lake, mart):
+    # as of 6 November: October whole, November 6 of its 30 days
+    rows = stopped_audit_lake.query(
+        f"select distinct month, days_in_period, days_covered, is_partial from marts.{mart} order by month"
+    )
+    assert rows == [(OCTOBER, 31, 31, False), (NOVEMBER, 30, 6, True)]

@@ -73,7 +73,8 @@ def lake(module_lake, tmp_path_factory):
     build_silver(settings, "audit", no_entities, mask_every_text)
     usage_rows = [usage(1, "t-acme", 3, 1000), usage(2, "t-acme", 25, 500), usage(3, "t-gamma", 3, 20_000)]
     write_lake_table(settings, "silver", "usage", usage_rows)
-    write_lake_table(settings, "silver", "cost", [])
+    for domain in ("cost", "incident", "delivery"):  # every feed dates the data's as-of: present, if empty
+        write_lake_table(settings, "silver", domain, [])
     load_sources(settings)
     # the tenant mart and what it is built from; tests that need other marts (cautious) are left out
     results = module_lake.dbt(

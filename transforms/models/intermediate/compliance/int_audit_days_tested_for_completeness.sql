@@ -2,8 +2,9 @@
 {%- set trailing_days = var('compliance_audit_volume_trailing_days') -%}
 {%- set min_history_days = var('compliance_audit_volume_min_history_days') -%}
 {%- set max_abs_z = var('compliance_audit_volume_max_abs_z') -%}
--- SOC 2 CC7.2: the audit trail is complete. Per tenant and complete UTC day (days before the as-of day, the latest
--- audit event, which may still be loading) on which the tenant had usage or audit events:
+-- SOC 2 CC7.2: the audit trail is complete. Per tenant and UTC day up to the data's as-of (int_lake_as_of: the
+-- lake's latest complete day across feeds, less a grace; not the audit feed's own latest day, or a stopped audit
+-- feed would leave every later day untested) on which the tenant had usage or audit events:
 --   * no audit event on a day with usage is an exception;
 --   * otherwise the day's audit event count x is compared with the same kind of day (weekday or weekend: weekends
 --     are far quieter) among the tenant's tested days of the trailing 28 days, by a robust z-score
@@ -26,7 +27,7 @@ usage_events as (
 
 as_of as (
 
-    select max(occurred_at)::date as as_of_date from audit_events
+    select as_of_date from {{ ref('int_lake_as_of') }}
 
 ),
 
@@ -64,7 +65,7 @@ days as (
     full outer join usage_days
         on audit_days.tenant_id = usage_days.tenant_id
         and audit_days.day = usage_days.day
-    where coalesce(audit_days.day, usage_days.day) < (select as_of_date from as_of)
+    where coalesce(audit_days.day, usage_days.day) <= (select as_of_date from as_of)
 
 ),
 

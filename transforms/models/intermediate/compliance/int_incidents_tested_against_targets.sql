@@ -1,9 +1,10 @@
 -- SOC 2 CC7.4: incidents of a severity with policy targets (seed incident_response_targets: sev1, sev2) are
 -- acknowledged and resolved within them, counted from the trigger; meeting a target exactly is on time. An incident
 -- resolved without an acknowledgement counts as acknowledged when resolved. An incident still open past a target
--- at the as-of time (the latest incident event) has breached it; an incident still inside a target it has not met
--- yet, and breaching none, cannot be judged and is left out until it can. Incidents whose trigger predates the data
--- are not tested (no start to measure from). One exception per incident per breached target.
+-- at the as-of time (the end of the data's as-of day, int_lake_as_of) has breached it; an incident still inside a
+-- target it has not met yet, and breaching none, cannot be judged and is left out until it can. Incidents whose
+-- trigger predates the data are not tested (no start to measure from). One exception per incident per breached
+-- target.
 with
 
 incidents as (
@@ -20,13 +21,7 @@ targets as (
 
 as_of as (
 
-    select
-        max(greatest(
-            triggered_at,
-            coalesce(acknowledged_at, triggered_at),
-            coalesce(resolved_at, triggered_at)
-        )) as as_of
-    from incidents
+    select as_of_at as as_of from {{ ref('int_lake_as_of') }}
 
 ),
 

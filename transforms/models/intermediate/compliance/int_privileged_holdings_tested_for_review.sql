@@ -21,12 +21,12 @@ audit_events as (
 
 ),
 
+-- the audit trail's start (roles before it are inferred) and the data's as-of, across feeds (int_lake_as_of)
 bounds as (
 
     select
-        min(occurred_at) as data_start,
-        max(occurred_at) as as_of
-    from audit_events
+        (select min(occurred_at) from audit_events) as data_start,
+        (select as_of_at from {{ ref('int_lake_as_of') }}) as as_of
 
 ),
 

@@ -5,8 +5,9 @@
 -- SOC 2 CC6.2 / CC6.3: a terminated person's account is disabled within 24 hours and used no more after the
 -- termination. "Used" is any audit event the person acted in that was not denied (a denied log-in shows the
 -- disable working) or any usage window of theirs (usage user_id and audit actor_id are pseudonyms of one key).
--- The as-of time is the latest audit event: a termination still inside its 24 hours, not yet disabled and with no
--- activity cannot be judged yet and is left out until it can. One row per tested termination and exception.
+-- The as-of time is the end of the data's as-of day (int_lake_as_of, across feeds: a stopped audit feed does not
+-- stop the clock): a termination still inside its 24 hours then, not yet disabled and with no activity, cannot be
+-- judged yet and is left out until it can. One row per tested termination and exception.
 with
 
 audit_events as (
@@ -23,7 +24,7 @@ usage_events as (
 
 as_of as (
 
-    select max(occurred_at) as as_of from audit_events
+    select as_of_at as as_of from {{ ref('int_lake_as_of') }}
 
 ),
 
@@ -159,6 +160,7 @@ population as (
         usage_windows_after,
         first_active_at,
         last_active_at,
+        as_of,
         list_filter([event_id, disable_event_id], lambda x: x is not null) as evidence_event_ids,
         activity_event_ids
     from measured
@@ -188,7 +190,7 @@ exceptions as (
         'not_disabled' as exception_type,
         hours_since_termination as measured_value,
         'Account not disabled ' || round(hours_since_termination, 1)
-        || ' hours after the termination (as of the latest audit event)' as detail,
+        || ' hours after the termination, as of ' || strftime(as_of, '%Y-%m-%d %H:%M') || ' UTC' as detail,
         evidence_event_ids
     from population
     where disabled_at is null

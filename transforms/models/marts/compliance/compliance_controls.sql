@@ -41,6 +41,7 @@ select
     criterion,
     control_title,
     month,
+    {{ period_coverage_columns('month', 'month') }},
     population,
     exceptions,
     case

@@ -11,6 +11,7 @@ allocated as (
 select
     tenant_id,
     month,
+    {{ period_coverage_columns('month', 'month') }},
     billing_currency,
     allocated_billed_cost,
     direct_billed_cost,

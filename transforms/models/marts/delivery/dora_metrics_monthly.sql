@@ -1,6 +1,7 @@
 -- The four DORA keys per team and month with a DORA 2023 performance band for each; the band thresholds are the
 -- `dora_*` vars of dbt_project.yml. The change failure bands compare counts, not the rounded ratio, so that
--- exactly 5% (1 in 20) is elite without floating-point doubt.
+-- exactly 5% (1 in 20) is elite without floating-point doubt. A band of a partial month (`is_partial`) is read on
+-- its covered days only.
 with
 
 team_months as (
@@ -15,6 +16,7 @@ banded as (
         tenant_id,
         team,
         month,
+        {{ period_coverage_columns('month', 'month') }},
         deployments,
         deployment_days,
         weeks_measured,

@@ -71,6 +71,7 @@ select
     art_weeks.tenant_id,
     art_weeks.art,
     art_weeks.week_start,
+    {{ period_coverage_columns('art_weeks.week_start', 'week') }},
     cast(art_weeks.days_observed as bigint) as days_observed,
     cast(coalesce(completions.flow_velocity, 0) as bigint) as flow_velocity,
     cast(coalesce(completions.reopened_completed, 0) as bigint) as reopened_completed,

@@ -67,6 +67,7 @@ completions as (
 select
     portfolio_months.tenant_id,
     portfolio_months.month,
+    {{ period_coverage_columns('portfolio_months.month', 'month') }},
     cast(portfolio_months.days_observed as bigint) as days_observed,
     cast(coalesce(completions.flow_velocity, 0) as bigint) as flow_velocity,
     cast(coalesce(completions.reopened_completed, 0) as bigint) as reopened_completed,

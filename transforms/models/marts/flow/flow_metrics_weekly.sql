@@ -80,6 +80,7 @@ select
     team_weeks.art,
     team_weeks.team,
     team_weeks.week_start,
+    {{ period_coverage_columns('team_weeks.week_start', 'week') }},
     cast(team_weeks.days_observed as bigint) as days_observed,
     cast(coalesce(completions.flow_velocity, 0) as bigint) as flow_velocity,
     cast(coalesce(completions.features_completed, 0) as bigint) as features_completed,

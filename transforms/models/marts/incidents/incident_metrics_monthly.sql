@@ -32,4 +32,18 @@ aggregated as (
 
 )
 
-select * from aggregated
+select
+    tenant_id,
+    service,
+    severity,
+    month,
+    {{ period_coverage_columns('month', 'month') }},
+    incidents,
+    change_induced_incidents,
+    acknowledged_incidents,
+    resolved_incidents,
+    mtta_p50_minutes,
+    mtta_mean_minutes,
+    mttr_p50_minutes,
+    mttr_mean_minutes
+from aggregated

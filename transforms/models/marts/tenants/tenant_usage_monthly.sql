@@ -36,6 +36,7 @@ final as (
     select
         tenant_months.tenant_id,
         tenant_months.month,
+        {{ period_coverage_columns('tenant_months.month', 'month') }},
         subscriptions.plan,
         subscriptions.monthly_quota_units,
         coalesce(usage.active_users, 0) as active_users,
