@@ -26,9 +26,8 @@ OTHERS = 0o077  # group and other bits: none may be set
 def _open_to_others(root: Path) -> list[str]:
     """Every folder and file under ``root`` (itself included) with a group or other bit, with its mode."""
     found = []
-    for folder, _, files in os.walk(
-        root
-    ):  # symlinks (published/current) are not followed; their mode is moot
+    # symlinks (published/current) are not followed, and their own mode is moot: their targets are walked
+    for folder, _, files in os.walk(root):
         for path in [Path(folder), *(Path(folder) / f for f in files)]:
             mode = path.lstat().st_mode
             if not stat.S_ISLNK(mode) and mode & OTHERS:
@@ -40,35 +39,16 @@ def test_nothing_a_run_writes_is_readable_by_other_accounts(tmp_path):
     env = {"OPSLAKE_HOME": str(tmp_path / "home"), "OPSLAKE_LAKE_ROOT": str(tmp_path / "elsewhere" / "lake")}
     settings = Settings.from_env(env)
     today = dt.date.today().isoformat()
-    opslake(
-        settings,
-        "generate",
-        str(settings.landing),
-        "--days",
-        "5",
-        "--tenants",
-        "2",
-        "--events",
-        "3000",
-        check=True,
-    )
+    small = ["--days", "5", "--tenants", "2", "--events", "3000"]
+    opslake(settings, "generate", str(settings.landing), *small, check=True)
     mine = [audit(i, event_id=f"mine-{i}", occurred_at=f"{today}T08:0{i}:00Z") for i in range(3)]
     dropped = write_jsonl(tmp_path / "mine.jsonl", mine + [line for line, _ in BROKEN_AUDIT[:3]])
     dropped.chmod(0o644)  # a user's file, copied into landing with its mode, some of it quarantined
     shutil.copy(dropped, settings.landing_dir("audit"))
 
     opslake(settings, "run", check=True)
-    opslake(
-        settings,
-        "users",
-        "add",
-        "ada",
-        "--role",
-        "admin",
-        "--password-stdin",
-        input="a long passphrase\n",
-        check=True,
-    )
+    admin = ["users", "add", "ada", "--role", "admin", "--password-stdin"]
+    opslake(settings, *admin, input="a long passphrase\n", check=True)
 
     lake_root = settings.lake_folder
     assert len(list(settings.archive.glob("audit/*-mine.jsonl"))) == 1  # the user's file, archived
@@ -114,6 +94,12 @@ def test_each_entry_point_closes_a_home_made_world_readable_before(settings, tmp
         [sys.executable, "-c", code], capture_output=True, text=True, env=env, umask=USER_UMASK
     )
     assert done.returncode == 0, done.stderr
-    modes = {path: oct(path.stat().st_mode & 0o777) for path in (settings.home, lake_root)}
-    assert modes == {settings.home: "0o700", lake_root: "0o700"}
+    modes = {str(path): oct(path.stat().st_mode & 0o777) for path in (settings.home, lake_root)}
+    assert modes == {str(settings.home): "0o700", str(lake_root): "0o700"}
     assert done.stdout.split()[-1] == "0o77"  # and whatever it goes on to write is owner-only
+
+
+def test_only_a_local_lake_root_is_a_folder_to_close():
+    assert Settings.at("/h").lake_folder == Path("/h/lake")
+    assert Settings.at("/h", "file:///srv/lake").lake_folder == Path("/srv/lake")
+    assert Settings.at("/h", "s3://bucket/lake").lake_folder is None
