@@ -17,6 +17,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from opslake import dbt_project, lake
+from opslake.permissions import restrict_files
 from opslake.settings import PROJECT_ROOT, Settings
 
 app = typer.Typer(
@@ -639,6 +640,7 @@ def bench_pages(
 def main() -> None:
     # Dagster flags APIs it still calls beta (code references, backfill policies) on every load: noise to users.
     warnings.filterwarnings("ignore", message=r".* is currently in beta")
+    restrict_files(Settings.from_env())  # before any command writes; `dev` and `dashboard` pass it on
     try:
         app()
     except dbt_project.DbtError as e:  # the dbt project itself is broken: no step can run

@@ -6,6 +6,7 @@ import streamlit as st
 
 from dashboards import auth, data, ui
 from opslake import users
+from opslake.permissions import restrict_files
 from opslake.settings import Settings
 
 # Who opens which page follows what each role may read (``data``, which enforces it on every query).
@@ -32,6 +33,7 @@ PAGES = {  # section -> (page script, title, icon, roles that open it)
 
 st.set_page_config(page_title="opslake", page_icon=":material/monitoring:", layout="wide")
 settings = Settings.from_env()
+restrict_files(settings)  # the app writes too: the user store, the access log
 viewer = auth.signed_in(settings)
 st.session_state[ui.PAGE_INPUTS] = (settings, viewer)
 

@@ -14,6 +14,7 @@ import pyarrow.parquet as pq
 from ingestion.contracts import contract_for
 from ingestion.pipeline import IngestReport, Progress, file_sha256, ingest
 from ingestion.readers import UNREADABLE, UnsupportedFile, csv_chunks, file_format, jsonl_blocks
+from opslake.permissions import owner_only
 from opslake.settings import Settings
 
 _DATE = re.compile(rb"(\d{4}-\d{2}-\d{2})")
@@ -45,10 +46,12 @@ def ingest_landing(settings: Settings, domain: str, progress: Progress | None = 
 
 
 def archive(settings: Settings, domain: str, path: Path) -> Path:
-    """Move an ingested file to ``archive/<domain>/<sha256 prefix>-<name>`` (idempotent for equal content)."""
+    """Move an ingested file to ``archive/<domain>/<sha256 prefix>-<name>`` (idempotent for equal content); a
+    file its user copied into landing keeps their mode until here."""
     target = settings.archive / domain / f"{file_sha256(path)[:16]}-{path.name}"
     target.parent.mkdir(parents=True, exist_ok=True)
     shutil.move(path, target)
+    owner_only(target)
     return target
 
 

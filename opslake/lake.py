@@ -18,6 +18,7 @@ import pyarrow.dataset as ds
 from deltalake import DeltaTable, write_deltalake
 from deltalake.exceptions import TableNotFoundError
 
+from opslake.permissions import FILE_MODE
 from opslake.settings import Settings
 
 
@@ -155,7 +156,7 @@ def lake_writer(
             _held[path] -= 1
         return
     settings.locks.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)  # not truncated: it names the writer holding it
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, FILE_MODE)  # not truncated: it names the writer holding it
     try:
         _acquire(fd, path, wait, on_wait)
         me = Writer(operation, os.getpid(), dt.datetime.now(dt.UTC).replace(microsecond=0))

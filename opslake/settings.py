@@ -13,6 +13,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlparse
 
 from opslake.tables import LAYERS
 
@@ -40,6 +41,14 @@ class Settings:
         """Settings for a home folder; the lake defaults to ``<home>/lake`` (the one place that rule lives)."""
         home = Path(home).absolute()
         return cls(home, (lake_root or str(home / "lake")).rstrip("/"), openlineage_url)
+
+    @property
+    def lake_folder(self) -> Path | None:
+        """The lake root as a local folder (a plain path or a ``file://`` URI); None on an object store."""
+        uri = urlparse(self.lake_root)
+        if uri.scheme in ("", "file"):
+            return Path(uri.path if uri.scheme else self.lake_root).absolute()
+        return None
 
     @property
     def landing(self) -> Path:

@@ -7,6 +7,7 @@ the marts' gold copies and checks, the lineage asset) are built from this home's
 import dagster as dg
 
 from opslake import dbt_project
+from opslake.permissions import restrict_files
 from opslake.settings import Settings
 from orchestration.defs.bronze.assets import bronze_assets
 from orchestration.defs.bronze.sensors import landing_sensor
@@ -54,4 +55,6 @@ def build_definitions(settings: Settings) -> dg.Definitions:
 
 @dg.definitions
 def defs() -> dg.Definitions:
-    return build_definitions(Settings.from_env())
+    settings = Settings.from_env()
+    restrict_files(settings)  # this code server's runs write the lake
+    return build_definitions(settings)
