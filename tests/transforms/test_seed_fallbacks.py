@@ -1,0 +1,77 @@
+"""A workflow state the seed `work_item_states` does not list is kept as `unclassified`: the item's history stays
+whole and it still loads its team, instead of falling out of the flow metrics.
+
+Two hand-made stories go through ingestion, silver and dbt: one passes through an unknown state on its way to done,
+the other sits in an unknown state at the end of the data."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from ingestion.pipeline import ingest
+from opslake.warehouse import load_sources
+from privacy.silver import build_silver
+from tests.fixtures.records import write_jsonl
+
+TEAM = {"tenant_id": "t-platform", "record_type": "work_item", "art": "Platform ART", "team": "Team Falcon"}
+MOVES = [  # item, from, to, when (September 2026; the 14th is a Monday)
+    ("STORY-1", None, "backlog", "14T08:00"),
+    ("STORY-2", None, "backlog", "14T09:00"),
+    ("STORY-2", "backlog", "in_progress", "14T10:00"),
+    ("STORY-1", "backlog", "in_progress", "14T12:00"),
+    ("STORY-2", "in_progress", "uat", "15T10:00"),  # not in the seed, and still there at the end
+    ("STORY-1", "in_progress", "qa_signoff", "15T12:00"),  # not in the seed
+    ("STORY-1", "qa_signoff", "done", "16T12:00"),
+]
+
+
+def no_entities(values: list[str], context: list[str]) -> list[list[tuple[str, float]]]:
+    return [[] for _ in values]
+
+
+def keep_text(texts: list[str | None], known: object) -> list[str | None]:
+    return texts
+
+
+@pytest.fixture(scope="module")
+def lake(module_lake, tmp_path_factory):
+    settings = module_lake.settings
+    records = [
+        {**TEAM, "event_id": f"del-{i}", "occurred_at": f"2026-09-{when}:00Z", "pi": "PI-2026.4",
+         "work_item_id": item, "work_item_type": "story", "from_state": source, "to_state": target}
+        for i, (item, source, target, when) in enumerate(MOVES)
+    ]  # fmt: skip
+    path = write_jsonl(tmp_path_factory.mktemp("landing") / "delivery.jsonl", records)
+    assert ingest(settings, "delivery", [path]).accepted == len(MOVES)  # an unknown state is no contract breach
+    build_silver(settings, "delivery", no_entities, keep_text)
+    load_sources(settings)
+    results = module_lake.dbt(
+        "build", "--select", "+flow_metrics_weekly", "--indirect-selection", "cautious", "--exclude", "test_type:unit"
+    )
+    failed = [r["unique_id"] for r in results if r["status"] not in ("success", "pass")]
+    assert results and not failed, failed
+    return module_lake
+
+
+def test_an_unknown_state_is_unclassified_and_nothing_is_dropped(lake):
+    periods = lake.query(
+        "select work_item_id, state, state_class from intermediate.int_work_item_state_intervals_classified "
+        "order by work_item_id, period_number"
+    )
+    assert periods == [
+        ("STORY-1", "backlog", "waiting"), ("STORY-1", "in_progress", "active"),
+        ("STORY-1", "qa_signoff", "unclassified"), ("STORY-1", "done", "done"),
+        ("STORY-2", "backlog", "waiting"), ("STORY-2", "in_progress", "active"), ("STORY-2", "uat", "unclassified"),
+    ]  # fmt: skip
+
+
+def test_the_flow_mart_counts_unclassified_time_as_load_but_not_as_active_work(lake):
+    [row] = lake.dicts("select * from marts.flow_metrics_weekly")
+    assert (row["team"], row["week_start"]) == ("Team Falcon", dt.date(2026, 9, 14))
+    assert row["flow_velocity"] == 1  # STORY-1 reached done through the unknown state
+    assert row["flow_time_p50_days"] == pytest.approx(2.0)  # in progress on the 14th at 12:00, done the 16th
+    assert row["flow_efficiency"] == pytest.approx(0.5)  # one active day of two: qa_signoff is not active
+    # Work in progress at the end of the 14th, 15th and 16th: both, both (each in an unknown state), STORY-2
+    assert row["flow_load_avg_wip"] == pytest.approx((2 + 2 + 1) / 3)
