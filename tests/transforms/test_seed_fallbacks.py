@@ -44,12 +44,12 @@ def lake(module_lake, tmp_path_factory):
         for i, (item, source, target, when) in enumerate(MOVES)
     ]  # fmt: skip
     path = write_jsonl(tmp_path_factory.mktemp("landing") / "delivery.jsonl", records)
-    assert ingest(settings, "delivery", [path]).accepted == len(MOVES)  # an unknown state is no contract breach
+    # an unknown state breaks no contract
+    assert ingest(settings, "delivery", [path]).accepted == len(MOVES)
     build_silver(settings, "delivery", no_entities, keep_text)
     load_sources(settings)
-    results = module_lake.dbt(
-        "build", "--select", "+flow_metrics_weekly", "--indirect-selection", "cautious", "--exclude", "test_type:unit"
-    )
+    selection = ("--select", "+flow_metrics_weekly", "--indirect-selection", "cautious")
+    results = module_lake.dbt("build", *selection, "--exclude", "test_type:unit")
     failed = [r["unique_id"] for r in results if r["status"] not in ("success", "pass")]
     assert results and not failed, failed
     return module_lake
