@@ -208,7 +208,7 @@ def _write_or_check(out: Path, text: str, check: bool, source: str, command: str
 def run(wait: Wait = lake.WAIT_SECONDS) -> None:
     """Set up, generate demo data if the lake is empty, ingest, apply retention, build and publish every asset,
     print a summary."""
-    from cli.summary import lake_summary, seed_demo_data
+    from cli.summary import lake_summary, review_notes, seed_demo_data
     from privacy.retention import PolicyError
 
     settings = Settings.from_env()
@@ -224,6 +224,8 @@ def run(wait: Wait = lake.WAIT_SECONDS) -> None:
                 _fail(str(e), "fix privacy/retention.yml and run again: retention runs in every run")
     failed = [r for r in results if not r.success]
     Console().print(lake_summary(settings))
+    for note in review_notes(settings):
+        console.print(f"[yellow]to review:[/yellow] {note}")
     for result in failed:
         for event in result.all_events:
             if event.is_step_failure:
