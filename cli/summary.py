@@ -84,6 +84,13 @@ REVIEWS = (
         "transforms/seeds/flow/work_item_states.csv",
     ),
     (
+        "services of the usage data missing from the seed, not measured against an SLO (no slo_daily rows)",
+        "select service, count(*) from staging.stg_silver__usage_events "
+        "where service not in (select service from seeds.slo_objectives) group by service order by service",
+        "usage windows",
+        "transforms/seeds/reliability/slo_objectives.csv",
+    ),
+    (
         "cost tagged with tenants missing from the seed, shown back as `unallocated` (`unknown_tenant`)",
         "select ingested_tenant_id, count(*) from intermediate.int_cost_line_items_classified "
         "where unallocated_reason = 'unknown_tenant' group by ingested_tenant_id order by ingested_tenant_id",
