@@ -1,5 +1,7 @@
-"""A workflow state the seed `work_item_states` does not list is kept as `unclassified`: the item's history stays
-whole and it still loads its team, instead of falling out of the flow metrics.
+"""What becomes of a value a seed does not list. A workflow state missing from `work_item_states` is kept as
+`unclassified`: the item's history stays whole and it still loads its team, instead of falling out of the flow
+metrics. A work-item type missing from `work_item_types` has no flow level to count in: it is quarantined, and the
+reason names the seed.
 
 Two hand-made stories go through ingestion, silver and dbt: one passes through an unknown state on its way to done,
 the other sits in an unknown state at the end of the data."""
@@ -13,6 +15,7 @@ import pytest
 from ingestion.pipeline import ingest
 from opslake.warehouse import load_sources
 from privacy.silver import build_silver
+from tests.fixtures.lake_tables import read_quarantine
 from tests.fixtures.records import write_jsonl
 
 TEAM = {"tenant_id": "t-platform", "record_type": "work_item", "art": "Platform ART", "team": "Team Falcon"}
@@ -27,6 +30,14 @@ MOVES = [  # item, from, to, when (September 2026; the 14th is a Monday)
 ]
 
 
+def _records(moves: list[tuple], work_item_type: str = "story") -> list[dict]:
+    return [
+        {**TEAM, "event_id": f"del-{i}", "occurred_at": f"2026-09-{when}:00Z", "pi": "PI-2026.4",
+         "work_item_id": item, "work_item_type": work_item_type, "from_state": source, "to_state": target}
+        for i, (item, source, target, when) in enumerate(moves)
+    ]  # fmt: skip
+
+
 def no_entities(values: list[str], context: list[str]) -> list[list[tuple[str, float]]]:
     return [[] for _ in values]
 
@@ -38,12 +49,7 @@ def keep_text(texts: list[str | None], known: object) -> list[str | None]:
 @pytest.fixture(scope="module")
 def lake(module_lake, tmp_path_factory):
     settings = module_lake.settings
-    records = [
-        {**TEAM, "event_id": f"del-{i}", "occurred_at": f"2026-09-{when}:00Z", "pi": "PI-2026.4",
-         "work_item_id": item, "work_item_type": "story", "from_state": source, "to_state": target}
-        for i, (item, source, target, when) in enumerate(MOVES)
-    ]  # fmt: skip
-    path = write_jsonl(tmp_path_factory.mktemp("landing") / "delivery.jsonl", records)
+    path = write_jsonl(tmp_path_factory.mktemp("landing") / "delivery.jsonl", _records(MOVES))
     # an unknown state breaks no contract
     assert ingest(settings, "delivery", [path]).accepted == len(MOVES)
     build_silver(settings, "delivery", no_entities, keep_text)
@@ -75,3 +81,10 @@ def test_the_flow_mart_counts_unclassified_time_as_load_but_not_as_active_work(l
     assert row["flow_efficiency"] == pytest.approx(0.5)  # one active day of two: qa_signoff is not active
     # Work in progress at the end of the 14th, 15th and 16th: both, both (each in an unknown state), STORY-2
     assert row["flow_load_avg_wip"] == pytest.approx((2 + 2 + 1) / 3)
+
+
+def test_an_unknown_work_item_type_is_quarantined_naming_the_seed(settings, tmp_path):
+    path = write_jsonl(tmp_path / "delivery.jsonl", _records(MOVES[:1], work_item_type="initiative"))
+    reason = "not_in_seed:work_item_types:work_item_type"
+    assert ingest(settings, "delivery", [path]).as_dict()["reasons"] == {reason: 1}
+    assert read_quarantine(settings).column("reason").to_pylist() == [reason]
