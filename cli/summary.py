@@ -112,7 +112,7 @@ def review_notes(settings: Settings) -> list[str]:
             except duckdb.CatalogException:  # not built yet
                 continue
             if found:
-                listed = ", ".join(f"`{value}` ({_n(n)} {counted})" for value, n in found)
+                listed = ", ".join(f"`{value}` ({counted}: {_n(n)})" for value, n in found)
                 notes.append(f"{sentence}: {listed}; add them to {seed}")
     return notes
 

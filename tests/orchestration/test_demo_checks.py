@@ -6,6 +6,7 @@ ignore warnings. Conditions of real data that the marts handle by a fallback are
 
 from __future__ import annotations
 
+from cli.summary import review_notes
 from orchestration.definitions import build_definitions
 from orchestration.lib import runs
 
@@ -21,3 +22,4 @@ def test_the_demo_lake_passes_every_dbt_test_and_quality_check(built_lake):
         f"{k.asset_key.to_user_string()} {k.name}" for k, r in latest.items() if r.status.value != "SUCCEEDED"
     )
     assert failed == []
+    assert review_notes(settings) == []  # the seeds cover the demo's states, types, services and tenants

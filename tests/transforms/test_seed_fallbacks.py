@@ -12,6 +12,7 @@ import datetime as dt
 
 import pytest
 
+from cli.summary import review_notes
 from ingestion.pipeline import ingest
 from opslake.warehouse import load_sources
 from privacy.silver import build_silver
@@ -81,6 +82,13 @@ def test_the_flow_mart_counts_unclassified_time_as_load_but_not_as_active_work(l
     assert row["flow_efficiency"] == pytest.approx(0.5)  # one active day of two: qa_signoff is not active
     # Work in progress at the end of the 14th, 15th and 16th: both, both (each in an unknown state), STORY-2
     assert row["flow_load_avg_wip"] == pytest.approx((2 + 2 + 1) / 3)
+
+
+def test_opslake_run_names_the_unknown_states_to_review(lake):
+    assert review_notes(lake.settings) == [
+        "work-item states missing from the seed, counted as `unclassified` (not active, not done): "
+        "`qa_signoff` (work items: 1), `uat` (work items: 1); add them to transforms/seeds/flow/work_item_states.csv"
+    ]
 
 
 def test_an_unknown_work_item_type_is_quarantined_naming_the_seed(settings, tmp_path):
