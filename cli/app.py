@@ -89,7 +89,10 @@ def generate(
     tenants: Annotated[int, typer.Option(help="Customer tenants.")] = 12,
     events: Annotated[int, typer.Option(help="Total events across all domains (approximate).")] = 500_000,
     seed: Annotated[int, typer.Option(help="Random seed: same arguments, same bytes.")] = 7,
-    end: Annotated[str | None, typer.Option(help="Last day (YYYY-MM-DD, UTC); default today. Nothing after now is written.")] = None,
+    end: Annotated[
+        str | None,
+        typer.Option(help="Last day (YYYY-MM-DD, UTC); default today. Nothing after now is written."),
+    ] = None,
 ) -> None:
     """Write a deterministic, realistic data set of the platform's operations."""
     import datetime as dt
