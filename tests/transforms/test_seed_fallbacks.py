@@ -3,8 +3,11 @@
 metrics. A work-item type missing from `work_item_types` has no flow level to count in: it is quarantined, and the
 reason names the seed.
 
+A service missing from `slo_objectives` is accepted and not measured: it has no SLO rows.
+
 Two hand-made stories go through ingestion, silver and dbt: one passes through an unknown state on its way to done,
-the other sits in an unknown state at the end of the data."""
+the other sits in an unknown state at the end of the data. Usage of a service with SLOs and of one without is
+written straight into silver."""
 
 from __future__ import annotations
 
@@ -16,7 +19,7 @@ from cli.summary import review_notes
 from ingestion.pipeline import ingest
 from opslake.warehouse import load_sources
 from privacy.silver import build_silver
-from tests.fixtures.lake_tables import read_quarantine
+from tests.fixtures.lake_tables import read_quarantine, write_lake_table
 from tests.fixtures.records import write_jsonl
 
 TEAM = {"tenant_id": "t-platform", "record_type": "work_item", "art": "Platform ART", "team": "Team Falcon"}
@@ -39,6 +42,14 @@ def _records(moves: list[tuple], work_item_type: str = "story") -> list[dict]:
     ]  # fmt: skip
 
 
+def usage(n: int, service: str) -> dict:
+    return {
+        "event_id": f"use-{n}", "occurred_at": dt.datetime(2026, 9, 14, 8, n, tzinfo=dt.UTC), "tenant_id": "t-acme",
+        "user_id": "u-1", "service": service, "feature": "export", "window_seconds": 60, "requests": 10, "errors": 0,
+        "latency_le_100ms": 10, "latency_le_300ms": 10, "latency_le_1000ms": 10,
+    }  # fmt: skip
+
+
 def no_entities(values: list[str], context: list[str]) -> list[list[tuple[str, float]]]:
     return [[] for _ in values]
 
@@ -54,8 +65,9 @@ def lake(module_lake, tmp_path_factory):
     # an unknown state breaks no contract
     assert ingest(settings, "delivery", [path]).accepted == len(MOVES)
     build_silver(settings, "delivery", no_entities, keep_text)
+    write_lake_table(settings, "silver", "usage", [usage(1, "api-gateway"), usage(2, "ledger-sync")])
     load_sources(settings)
-    selection = ("--select", "+flow_metrics_weekly", "--indirect-selection", "cautious")
+    selection = ("--select", "+flow_metrics_weekly", "+slo_daily", "--indirect-selection", "cautious")
     results = module_lake.dbt("build", *selection, "--exclude", "test_type:unit")
     failed = [r["unique_id"] for r in results if r["status"] not in ("success", "pass")]
     assert results and not failed, failed
@@ -84,10 +96,16 @@ def test_the_flow_mart_counts_unclassified_time_as_load_but_not_as_active_work(l
     assert row["flow_load_avg_wip"] == pytest.approx((2 + 2 + 1) / 3)
 
 
-def test_opslake_run_names_the_unknown_states_to_review(lake):
+def test_a_service_without_an_slo_is_not_measured(lake):
+    assert lake.query("select distinct service from marts.slo_daily") == [("api-gateway",)]
+
+
+def test_opslake_run_names_what_the_seeds_do_not_list(lake):
     assert review_notes(lake.settings) == [
         "work-item states missing from the seed, counted as `unclassified` (not active, not done): "
-        "`qa_signoff` (work items: 1), `uat` (work items: 1); add them to transforms/seeds/flow/work_item_states.csv"
+        "`qa_signoff` (work items: 1), `uat` (work items: 1); add them to transforms/seeds/flow/work_item_states.csv",
+        "services of the usage data missing from the seed, not measured against an SLO (no slo_daily rows): "
+        "`ledger-sync` (usage windows: 1); add them to transforms/seeds/reliability/slo_objectives.csv",
     ]
 
 
