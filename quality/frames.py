@@ -3,8 +3,8 @@
 ``rows`` holds only the columns a suite's expectations name (bronze: only the partitions of the run; a mart:
 the columns its ranges name, every row counted for its volume); ``schema`` (lake tables) one row per column
 with its expected and observed type; ``stats`` one row of a lake table's statistics (newest event, rows of the
-latest complete day, and how many earlier weeks the volume band was computed from); ``references`` one row per distinct
-referenced id and the id it matched, if any.
+latest complete day, and how many earlier weeks the volume band was computed from); ``references`` one row per
+distinct referenced id and the id it matched, if any.
 """
 
 from __future__ import annotations
@@ -103,8 +103,13 @@ def _lake_stats(actions: pa.Table, now: dt.datetime) -> tuple[pa.Table, dict[str
     )
     complete = [d for d in counts if d < now.astimezone(dt.UTC).date()]
     if not complete:
-        empty = {"latest_event_at": latest_event, "day": None, "rows": 0, "history_points": 0}
-        empty["age_hours"] = _age_hours(now, latest_event)
+        empty = {
+            "latest_event_at": latest_event,
+            "age_hours": _age_hours(now, latest_event),
+            "day": None,
+            "rows": 0,
+            "history_points": 0,
+        }
         return pa.Table.from_pylist([empty]), {"rows_min": 0, "rows_max": 0}
     day, first = max(complete), min(counts)
     weeks = thresholds()["volume"]["weeks"]
