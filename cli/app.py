@@ -90,7 +90,10 @@ def generate(
     tenants: Annotated[int, typer.Option(help="Customer tenants.")] = 12,
     events: Annotated[int, typer.Option(help="Total events across all domains (approximate).")] = 500_000,
     seed: Annotated[int, typer.Option(help="Random seed: same arguments, same bytes.")] = 7,
-    end: Annotated[str | None, typer.Option(help="Last day (YYYY-MM-DD, UTC); default today.")] = None,
+    end: Annotated[
+        str | None,
+        typer.Option(help="Last day (YYYY-MM-DD, UTC); default today. Nothing after now is written."),
+    ] = None,
 ) -> None:
     """Write a deterministic, realistic data set of the platform's operations."""
     import datetime as dt
@@ -209,7 +212,7 @@ def _write_or_check(out: Path, text: str, check: bool, source: str, command: str
 def run(wait: Wait = lake.WAIT_SECONDS) -> None:
     """Set up, generate demo data if the lake is empty, ingest, apply retention, build and publish every asset,
     print a summary."""
-    from cli.summary import lake_summary, seed_demo_data
+    from cli.summary import lake_summary, review_notes, seed_demo_data
     from privacy.retention import PolicyError
 
     settings = Settings.from_env()
@@ -225,6 +228,8 @@ def run(wait: Wait = lake.WAIT_SECONDS) -> None:
                 _fail(str(e), "fix privacy/retention.yml and run again: retention runs in every run")
     failed = [r for r in results if not r.success]
     Console().print(lake_summary(settings))
+    for note in review_notes(settings):
+        console.print(f"[yellow]to review:[/yellow] {note}")
     for result in failed:
         for event in result.all_events:
             if event.is_step_failure:

@@ -3,7 +3,8 @@
 ``generate`` writes one folder per domain (audit, usage, incident, delivery: one JSONL file per day; cost: one
 FOCUS CSV export per month). A small world (tenants, people, services, ARTs and teams) and a schedule of
 deployments and incidents are built from the seed; then every day is generated and written on its own, so
-memory stays flat however many events are asked for.
+memory stays flat however many events are asked for. Nothing that happens after the moment of generation is
+written, as in a real feed: the day of ``now`` stops there.
 """
 
 from __future__ import annotations
@@ -34,18 +35,25 @@ def generate(
     events: int = 500_000,
     seed: int = 7,
     end: date | None = None,
+    now: datetime | None = None,
     progress: Callable[[str, int], None] | None = None,
 ) -> dict[str, int]:
-    """Write ``days`` days ending on ``end`` (default: today, UTC) of about ``events`` records in total.
+    """Write ``days`` days ending on ``end`` (default: the UTC day of ``now``) of about ``events`` records.
 
-    Returns the records written per domain. ``progress(domain, n)`` is called after each day's file of
-    ``n`` records. The same arguments always give byte-identical files; files of the same names in
-    ``out_dir`` are overwritten, others are left alone. Large runs use worker processes.
+    ``now`` (timezone-aware; default: the clock, read once) cuts the data: nothing after it is written, so a
+    day not over yet stops there and days after it stay empty. Returns the records written per domain.
+    ``progress(domain, n)`` is called after each day's file of ``n`` records. The same arguments always give
+    byte-identical files; files of the same names in ``out_dir`` are overwritten, others are left alone. Large
+    runs use worker processes.
     """
     if days < 1 or tenants < 1 or events < 0:
         raise ValueError("days and tenants must be at least 1 and events not negative")
-    end = end or datetime.now(UTC).date()
-    world_args = (seed, calendar.timegm((end - timedelta(days=days - 1)).timetuple()), days, tenants, events)
+    if now is not None and now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    now = now or datetime.now(UTC)
+    end = end or now.astimezone(UTC).date()
+    start = calendar.timegm((end - timedelta(days=days - 1)).timetuple())
+    world_args = (seed, start, days, tenants, events, int(now.timestamp()))
     world = build_world(*world_args)
     plan = Plan(world)
     delivery, ledger = Delivery(world, plan), CostLedger(world)

@@ -57,7 +57,7 @@ def audit_day(world: World, plan: AuditPlan, day: int, sessions: list[Session], 
         for _ in range(k):
             events.append(_action(rng, s))
     events.sort(key=lambda e: e[0])
-    return [rec for _, rec in events]
+    return [rec for ts, rec in events if ts < world.now]
 
 
 def _session_events(rng: random.Random, s: Session, base: int, last: int) -> list[Planned]:

@@ -115,8 +115,13 @@ class CostLedger:
         self.inventory = _inventory(rng, self)
 
     def rows(self, day: int, totals: Totals) -> list[str]:
-        """CSV lines of a day: monthly fees first, then one row per resource, then credit and tax."""
+        """CSV lines of a day: monthly fees first, then one row per resource, then credit and tax.
+
+        Nothing for a day not over by ``world.now``: its charge period is still open, so it is not billed yet.
+        """
         start = self.world.day_start(day)
+        if start + DAY > self.world.now:
+            return []
         tm = time.gmtime(start)
         month = f"{tm.tm_year}-{tm.tm_mon:02d}"
         month_days = calendar.monthrange(tm.tm_year, tm.tm_mon)[1]

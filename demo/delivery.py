@@ -83,7 +83,7 @@ class Delivery:
             self._push([(d.finished, "deploy", d, None) for d in self.plan.deployments_on(day)], now)
             self._postmortems(day, now)
         out = []
-        end = now + DAY
+        end = min(now + DAY, w.now)
         while self.heap and self.heap[0][0] < end:
             ts, _, kind, obj, arg = heapq.heappop(self.heap)
             rec = self._record(ts, kind, obj, arg)

@@ -13,6 +13,8 @@ def incident_day(world: World, plan: Plan, day: int) -> list[dict]:
     """The day's incident records in time order, without event ids."""
     out = []
     for ts, step, inc in plan.incident_events(day):
+        if ts >= world.now:
+            break  # in time order
         rng = stream(world.seed, "incident-text", inc.index, step)
         responder = inc.acks[min(step, len(inc.acks)) - 1][1] if step else None
         if responder is None:

@@ -63,12 +63,15 @@ class UsageDay:
 
 
 def usage_day(world: World, plan: Plan, day: int, target: int) -> UsageDay:
-    """All usage records of a day (``target`` of them, in time order), without event ids."""
+    """All usage records of a day (``target`` of them, fewer on the day of ``world.now``), in time order, without
+    event ids."""
     builder = _Day(world, day, plan.impact(day))
     weights = [t.weight_on(day) for t in world.tenants]
     for tenant, n in zip(world.tenants, apportion(target, weights), strict=True):
         builder.tenant(tenant, n)
-    builder.out.records = [r for bucket in builder.buckets for r in bucket]
+    # Only the minutes over by now
+    minutes = max(0, min(1440, (world.now - builder.base) // MINUTE))
+    builder.out.records = [r for bucket in builder.buckets[:minutes] for r in bucket]
     builder.totals()
     return builder.out
 

@@ -118,11 +118,14 @@ class World:
     teams: list[Team]
     owner: dict[str, Team]  # service name -> owning team
     targets: dict[str, int]  # records per domain
+    # Epoch second of the generation: records are written up to it only. Everything is planned over the whole
+    # range all the same, so the data of a day generated at noon is the full day's data up to noon.
+    now: int
     services: tuple[ServiceSpec, ...] = catalog.SERVICES
 
     @property
     def run(self) -> str:
-        """The arguments that determine the data, as text."""
+        """The arguments that determine the data, as text (not ``now``, which only cuts it short)."""
         return f"{self.seed}:{self.start}:{self.days}:{len(self.tenants)}:{sum(self.targets.values())}"
 
     @property
@@ -155,8 +158,8 @@ def _pi_name(start: int, k: int) -> str:
     return f"PI-{begin.tm_year}.{(begin.tm_yday - 1) // PI_DAYS + 1}"
 
 
-def build_world(seed: int, start: int, days: int, tenants: int, events: int) -> World:
-    """Build the world for a run; ``start`` is the epoch second of the first day."""
+def build_world(seed: int, start: int, days: int, tenants: int, events: int, now: int) -> World:
+    """Build the world for a run; ``start`` is the epoch second of the first day, ``now`` the generation's."""
     rng = stream(seed, "world")
     volume = events / 500_000 * 90 / days
     targets = dict(zip(SHARES, apportion(events, list(SHARES.values())), strict=True))
@@ -165,7 +168,7 @@ def build_world(seed: int, start: int, days: int, tenants: int, events: int) -> 
     _terminations(stream(seed, "terminations"), tenant_list, start, days)
     teams = _teams(stream(seed, "teams"), counter)
     owner = {s.name: t for t in teams for s in t.services}
-    return World(seed, start, days, volume, tenant_list, teams, owner, targets)
+    return World(seed, start, days, volume, tenant_list, teams, owner, targets, now)
 
 
 def _round(x: float) -> int:

@@ -9,10 +9,12 @@ join domains and the seeds the marts look values up in.
 
 from __future__ import annotations
 
+import csv
 from dataclasses import dataclass
 
 import pyarrow as pa
 
+from opslake.dbt_project import SEED_DIR
 from opslake.tables import BRONZE_COLUMNS, DOMAINS
 
 # Field kinds and the Arrow type each is stored as in bronze.
@@ -39,6 +41,7 @@ class Field:
     example: object
     required: bool = False
     values: tuple[str, ...] = ()  # accepted values of an enum
+    seed: str | None = None  # the seed whose key column the values are (see ``seed_values``)
     minimum: float | None = None
     maximum: float | None = None
     required_for: tuple[str, ...] = ()  # required only for these record types
@@ -63,6 +66,12 @@ class Field:
     @property
     def arrow_type(self) -> pa.DataType:
         return ARROW_TYPES[self.kind]
+
+
+def seed_values(seed: str, key: str) -> tuple[str, ...]:
+    """The values of a seed's key column: an enum whose values a seed defines, so that they are written once."""
+    with (SEED_DIR / f"{seed}.csv").open(newline="") as file:
+        return tuple(dict.fromkeys(row[key] for row in csv.DictReader(file)))
 
 
 @dataclass(frozen=True)
@@ -542,6 +551,8 @@ INCIDENT = Contract(
     ),
 )
 
+WORK_ITEM_TYPES = "flow/work_item_types"
+
 DELIVERY_TYPES = ("work_item", "pi_objective", "pull_request", "deployment")
 
 FLOW_RECORDS = ("work_item", "pi_objective")
@@ -604,10 +615,12 @@ DELIVERY = Contract(
             "enum",
             "SAFe work type.",
             "feature",
-            values=("epic", "feature", "story", "enabler", "defect", "risk"),
+            values=seed_values(WORK_ITEM_TYPES, "work_item_type"),
+            seed=WORK_ITEM_TYPES,
             required_for=("work_item",),
             use="The seed `work_item_types` gives its flow level (team, ART, portfolio) and flow item type; the "
-            "item's latest record's type counts.",
+            "item's latest record's type counts. A type the seed does not list has no flow to count in: the "
+            "record is quarantined (`not_in_seed:work_item_types:work_item_type`) until the seed lists it.",
         ),
         Field("parent_id", "string", "Parent work item.", "EPIC-88"),
         Field("title", "text", "Title of the work item or pull request.", "Export invoices as CSV"),
@@ -779,13 +792,16 @@ DELIVERY = Contract(
             "state",
             ("from_state", "to_state"),
             "Each workflow state's class: `active`, `waiting` or `done`, which the flow metrics read. List every "
-            "state of your workflow: a state the seed does not list becomes `unclassified`.",
+            "state of your workflow: a state the seed does not list becomes `unclassified` (the item still counts "
+            "in flow load, but its time there is not active and it is not done there), and `opslake run` names "
+            "it under to review.",
         ),
         SeedLookup(
-            "flow/work_item_types",
+            WORK_ITEM_TYPES,
             "work_item_type",
             ("work_item_type",),
-            "Each type's flow level (team, art, portfolio) and team flow item type.",
+            "Each type's flow level (team, art, portfolio) and team flow item type. They are the values "
+            "`work_item_type` accepts: a record of another type is quarantined, naming this seed.",
         ),
     ),
 )

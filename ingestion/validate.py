@@ -3,7 +3,7 @@
 Records arrive as dicts (from JSON, CSV or Parquet). Each contract field is checked as a whole column with a
 vectorised fast path; only columns that fail it are checked value by value to find the offending rows. The
 first failing rule of a record is its quarantine reason (``missing_field:x``, ``bad_type:x``, ``bad_value:x``,
-``out_of_range:x``); all of them are kept in ``errors``.
+``not_in_seed:<seed>:x``, ``out_of_range:x``); all of them are kept in ``errors``.
 """
 
 from __future__ import annotations
@@ -199,9 +199,11 @@ def _converter(f: Field, textual: bool, contract: Contract, now: datetime):
             raise Invalid("bad_type")
         return v
 
+    unlisted = f"not_in_seed:{f.seed.rsplit('/', 1)[-1]}" if f.seed else "bad_value"
+
     def to_enum(v):
         if v not in f.values:
-            raise Invalid("bad_value" if v.__class__ is str else "bad_type")
+            raise Invalid(unlisted if v.__class__ is str else "bad_type")
         return v
 
     def to_ip(v):

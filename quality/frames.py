@@ -3,8 +3,8 @@
 ``rows`` holds only the columns a suite's expectations name (bronze: only the partitions of the run; a mart:
 the columns its ranges name, every row counted for its volume); ``schema`` (lake tables) one row per column
 with its expected and observed type; ``stats`` one row of a lake table's statistics (newest event, rows of the
-latest day, and how many earlier weeks the volume band was computed from); ``references`` one row per distinct
-referenced id and the id it matched, if any.
+latest complete day, and how many earlier weeks the volume band was computed from); ``references`` one row per
+distinct referenced id and the id it matched, if any.
 """
 
 from __future__ import annotations
@@ -89,7 +89,10 @@ def lake_frames(
 
 
 def _lake_stats(actions: pa.Table, now: dt.datetime) -> tuple[pa.Table, dict[str, float]]:
-    """Newest event and the latest day's rows against the same weekday of earlier weeks (Delta log stats)."""
+    """Newest event and the latest complete day's rows against the same weekday of earlier weeks (Delta log
+    stats). The day in progress is not judged: how much of a day has arrived by some hour depends on where and
+    when its sources work, so no share of the day's band is a fair expectation (a dead feed shows in freshness,
+    and in volume the next day)."""
     per_day = actions.group_by("partition.event_date").aggregate([("num_records", "sum")])
     counts = dict(
         zip(per_day["partition.event_date"].to_pylist(), per_day["num_records_sum"].to_pylist(), strict=True)
@@ -98,27 +101,36 @@ def _lake_stats(actions: pa.Table, now: dt.datetime) -> tuple[pa.Table, dict[str
     latest_event = (
         pc.max(actions["max.occurred_at"]).as_py() if "max.occurred_at" in actions.column_names else None
     )
-    if not counts:
-        empty = {"latest_event_at": None, "age_hours": None, "day": None, "rows": 0, "history_points": 0}
+    complete = [d for d in counts if d < now.astimezone(dt.UTC).date()]
+    if not complete:
+        empty = {
+            "latest_event_at": latest_event,
+            "age_hours": _age_hours(now, latest_event),
+            "day": None,
+            "rows": 0,
+            "history_points": 0,
+        }
         return pa.Table.from_pylist([empty]), {"rows_min": 0, "rows_max": 0}
-    day, first = max(counts), min(counts)
+    day, first = max(complete), min(counts)
     weeks = thresholds()["volume"]["weeks"]
     history = [
         counts.get(day - dt.timedelta(weeks=k), 0)
         for k in range(1, weeks + 1)
         if day - dt.timedelta(weeks=k) >= first
     ]
-    band = volume_band(history) or (0.0, 0.0)
-    elapsed = (now - dt.datetime.combine(day, dt.time(), dt.UTC)).total_seconds() / 86400
-    low = band[0] * min(1.0, max(0.0, elapsed))  # a day still in progress has had less time to fill
+    low, high = volume_band(history) or (0.0, 0.0)
     row = {
         "latest_event_at": latest_event,
-        "age_hours": None if latest_event is None else round((now - latest_event).total_seconds() / 3600, 2),
+        "age_hours": _age_hours(now, latest_event),
         "day": day.isoformat(),
         "rows": counts[day],
         "history_points": len(history),
     }
-    return pa.Table.from_pylist([row]), {"rows_min": low, "rows_max": band[1]}
+    return pa.Table.from_pylist([row]), {"rows_min": low, "rows_max": high}
+
+
+def _age_hours(now: dt.datetime, latest_event: dt.datetime | None) -> float | None:
+    return None if latest_event is None else round((now - latest_event).total_seconds() / 3600, 2)
 
 
 def references_frame(settings: Settings, domain: str) -> pa.Table:

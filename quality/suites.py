@@ -131,7 +131,7 @@ ROWS_BAND = {"min_value": {"$PARAMETER": "rows_min"}, "max_value": {"$PARAMETER"
 
 
 def _volume() -> Expectation:
-    """Rows of a lake table's latest day within the band of earlier weeks (when there are enough of them)."""
+    """Rows of a lake table's latest complete day within the band of earlier weeks (when there are enough)."""
     when = ("history_points", ">=", thresholds()["volume"]["min_history"])
     return _expect("volume", "stats", "ExpectColumnValuesToBeBetween", when, column="rows", **ROWS_BAND)
 

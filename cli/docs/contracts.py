@@ -43,6 +43,7 @@ reason below (all reasons are kept in `errors`):
 | `missing_field:<name>` | a required field is absent, null or empty |
 | `bad_type:<name>` | a value of the wrong type (a timestamp without a UTC offset is one) |
 | `bad_value:<name>` | a value outside an enumeration |
+| `not_in_seed:<seed>:<name>` | a value outside an enumeration that a seed defines (the marts need the seed's row for it): add it to the seed by review, then ingest the file again |
 | `out_of_range:<name>` | a number outside its bounds; an `occurred_at` more than a day in the future; any time before 2000 or from 2100 |
 
 Kinds: `string`; `text` (free text, analysed for personal data); `enum`; `ip` (IPv4 or IPv6); `timestamp` (ISO 8601

@@ -11,9 +11,11 @@ import filecmp
 import ipaddress
 import json
 import math
+import re
 import threading
 from collections import Counter, defaultdict
-from datetime import date, datetime, timedelta
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import orjson
@@ -158,6 +160,63 @@ def test_records_are_in_time_order_within_their_day(small):
             times = [r["occurred_at"] for r in _jsonl(path)]
             assert times == sorted(times)
             assert all(t.startswith(path.stem) for t in times)
+
+
+# Nothing after the moment of generation
+
+NOW = datetime(2026, 9, 14, 13, 37, 21, tzinfo=UTC)  # mid-day of END
+ISO = re.compile(r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\dZ?")
+# FOCUS BillingPeriodEnd is the declared end of the open billing month, not a time anything happened at.
+PERIOD_BOUNDS = {"BillingPeriodEnd"}
+
+
+def _timestamps(value: object, name: str = "") -> Iterator[tuple[str, datetime]]:
+    """Every timestamp in a record, nested ones (commits) included, found by its shape, not by field name."""
+    if isinstance(value, dict):
+        for key, v in value.items():
+            yield from _timestamps(v, key)
+    elif isinstance(value, list):
+        for v in value:
+            yield from _timestamps(v, name)
+    elif isinstance(value, str) and ISO.fullmatch(value):
+        yield name, datetime.fromisoformat(value).replace(tzinfo=UTC)
+
+
+@pytest.fixture(scope="module")
+def cut(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("cut")
+    generate(out, **SMALL, now=NOW)
+    return out
+
+
+def test_nothing_after_now_is_generated_in_any_domain(cut):
+    seen = Counter()
+    for domain in JSONL_DOMAINS:
+        for rec in (r for f in (cut / domain).glob("*.jsonl") for r in _jsonl(f)):
+            for name, ts in _timestamps(rec):
+                assert ts <= NOW, (domain, name, rec)
+                seen[domain, name] += 1
+            assert _ts(rec["occurred_at"]) + _window(rec) <= NOW, rec  # a usage minute is reported once over
+    for row in (r for f in (cut / "cost").glob("*.csv") for r in csv.DictReader(f.read_text().splitlines())):
+        for name, ts in _timestamps({k: v for k, v in row.items() if k not in PERIOD_BOUNDS}):
+            assert ts <= NOW, ("cost", name, row)
+            seen["cost", name] += 1
+    # the timestamps of every kind were there to check, the day of NOW included
+    expected = {("delivery", "started_at"), ("delivery", "committed_at"), ("cost", "ChargePeriodEnd")}
+    assert expected | {(d, "occurred_at") for d in JSONL_DOMAINS} <= set(seen)
+    for domain in ("usage", "audit", "delivery"):
+        assert _jsonl(cut / domain / f"{END}.jsonl"), f"{domain}: nothing before now on the day of now"
+
+
+def test_data_generated_mid_day_is_the_full_day_s_data_up_to_then(small, records, cut):
+    for domain in JSONL_DOMAINS:
+        cut_records = [r for f in sorted((cut / domain).glob("*.jsonl")) for r in _jsonl(f)]
+        over = [r for r in records[domain] if _ts(r["occurred_at"]) + _window(r) < NOW]
+        assert cut_records == over, domain
+
+
+def _window(rec: dict) -> timedelta:
+    return timedelta(seconds=rec.get("window_seconds", 0))
 
 
 # Contract conformance

@@ -32,7 +32,7 @@ DESCRIPTIONS = {
     "uniqueness": "The exactly-once key is unique: event_id per event_date.",
     "referential": "Referenced ids are known.",
     "freshness": "The newest event is recent enough (quality/thresholds.yml).",
-    "volume": "Rows of the latest day (mart: of the table) are within the band of recent history.",
+    "volume": "Rows of the latest complete day (mart: of the table) are within the band of recent history.",
 }
 
 

@@ -1,5 +1,6 @@
 -- One row per period a work item spent in one state, classed active / waiting / done by the seed
--- `work_item_states`, and typed by the seed `work_item_types` (its flow item type, and the level whose flow it
+-- `work_item_states` (`unclassified` for a state the seed does not list: the item's history stays whole, and
+-- the time counts as neither active nor done until the seed is completed), and typed by the seed `work_item_types` (its flow item type, and the level whose flow it
 -- counts in: team, art or portfolio). A period runs from the transition into the state to the next transition
 -- of the item (open while it is the current state). An item first seen moving out of a state (created before
 -- the delivery feed begins) gets a leading period in that state from the start of coverage: its state before
@@ -117,7 +118,7 @@ classified as (
         work_items.art,
         work_items.team,
         periods.state,
-        states.state_class,
+        coalesce(states.state_class, 'unclassified') as state_class,
         periods.entered_at,
         periods.exited_at,
         periods.entered_event_id,

@@ -60,7 +60,7 @@ new_day_counts as (
         ) as fast_requests
 
     from {{ ref('int_usage_minutes_aggregated') }} as minutes
-    left join objectives on minutes.service = objectives.service
+    inner join objectives on minutes.service = objectives.service  -- a service without an SLO is not measured
     where minutes.event_date >= (select first_day from bounds)
     group by minutes.tenant_id, minutes.service, minutes.event_date
 
