@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from cli.sql import MAX_ROWS, TIMEOUT, Format, Output, Problem
 from opslake import dbt_project, lake
 from opslake.permissions import restrict_files
 from opslake.settings import PROJECT_ROOT, Settings
@@ -295,39 +296,40 @@ def dashboard(
 
 @app.command()
 def sql(
-    query: Annotated[str, typer.Argument(help="One SQL query; unqualified names resolve in schema `marts`.")],
-    fmt: Annotated[str, typer.Option("--format", help="table, csv or json (one object per line).")] = "table",
-    max_rows: Annotated[int, typer.Option(help="Rows shown in table format.")] = 50,
+    query: Annotated[
+        str | None,
+        typer.Argument(
+            help="SQL to run; unqualified names resolve in schema `marts`. Without one: a prompt (or the "
+            "statements piped to stdin)."
+        ),
+    ] = None,
+    fmt: Annotated[Format, typer.Option("--format", help="json is one object per line.")] = Format.TABLE,
+    output: Annotated[
+        str | None,
+        typer.Option(
+            help="Write the result to this file instead of stdout (parquet needs one on a terminal)."
+        ),
+    ] = None,
+    columns: Annotated[str, typer.Option(help="Only these result columns, comma-separated: a,b.")] = "",
+    max_rows: Annotated[int, typer.Option(help="Rows shown in table format.")] = MAX_ROWS,
+    timeout: Annotated[
+        float, typer.Option(help="Seconds a statement may run before it is stopped.")
+    ] = TIMEOUT,
 ) -> None:
-    """Query the published warehouse read-only as an analyst: the marts only, no files, no writes."""
-    import duckdb
+    """Query the published warehouse read-only as an analyst: the marts only, no files, no writes. Results go to
+    stdout, notes and errors to stderr."""
+    from rich.markup import escape
 
-    from opslake.publication import NotPublished
-    from opslake.publication import query as run_query
+    from cli.sql import prompt, statements
 
-    if fmt not in ("table", "csv", "json"):
-        _fail(f"unknown format {fmt!r}", "use --format table, csv or json")
+    settings = Settings.from_env()
+    out = Output(fmt, output, tuple(c.strip() for c in columns.split(",") if c.strip()), max_rows)
     try:
-        rows = run_query(Settings.from_env(), query)
-    except NotPublished as e:
-        _fail(str(e), "run `opslake run`: a successful build publishes the warehouse")
-    except duckdb.Error as e:
-        _fail(
-            str(e).splitlines()[0],
-            "the analyst role reads the published marts only: no files, writes or settings",
-        )
-    if fmt == "csv":
-        import pyarrow.csv as pacsv
-
-        pacsv.write_csv(rows, sys.stdout.buffer)
-    elif fmt == "json":
-        for row in rows.to_pylist():
-            print(json.dumps(row, default=str))
-    else:
-        table = Table(*rows.column_names, caption=f"{rows.num_rows:,} rows")
-        for row in rows.slice(0, max_rows).to_pylist():
-            table.add_row(*("" if v is None else str(v) for v in row.values()))
-        console.print(table)
+        if query is None:
+            raise typer.Exit(1 if prompt.main(settings, out, timeout, console) else 0)
+        statements.run(settings, query, out, timeout, console)
+    except Problem as p:
+        _fail(escape(p.message), escape(p.hint))
 
 
 @app.command()

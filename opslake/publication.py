@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
@@ -34,6 +35,10 @@ KEEP = 3  # published files kept: a reader that resolved `current` a moment ago 
 
 class NotPublished(RuntimeError):
     """Nothing has been published yet (or the published file cannot be opened)."""
+
+
+class TimedOut(RuntimeError):
+    """A query ran longer than its time limit and was interrupted."""
 
 
 @dataclass(frozen=True)
@@ -198,7 +203,41 @@ def record(path: Path) -> Publication:
     return Publication(build_id, built_at, as_of, json.loads(versions), json.loads(tables), path)
 
 
-def query(settings: Settings, sql: str) -> pa.Table:
-    """Run one analyst query on the current publication and return its rows."""
+def query(settings: Settings, sql: str, timeout: float) -> pa.Table | None:
+    """Run an analyst's statement on the current publication and return its rows (None if it returns none);
+    one running longer than ``timeout`` seconds is interrupted, so a runaway query ends with ``TimedOut``."""
     with open_current(settings) as con:
-        return con.sql(sql).to_arrow_table()
+        fired = threading.Event()
+
+        def stop() -> None:
+            fired.set()
+            con.interrupt()
+
+        timer = threading.Timer(timeout, stop)
+        timer.start()
+        try:
+            result = con.execute(sql)
+            return result.to_arrow_table() if result.description else None
+        except duckdb.InterruptException as e:
+            if fired.is_set():
+                raise TimedOut(f"the query ran longer than {timeout:g} s and was stopped") from e
+            raise
+        finally:
+            timer.cancel()
+
+
+def readable_tables(settings: Settings) -> dict[str, int]:
+    """The tables an analyst can read in the current publication, marts first and unqualified (they are first
+    on the search path), with their row counts."""
+    with open_current(settings) as con:
+        names = con.execute(
+            "select table_schema, table_name from information_schema.tables "
+            "where table_catalog = current_database() order by table_schema <> ?, table_schema, table_name",
+            [MARTS_SCHEMA],
+        ).fetchall()
+        return {
+            (table if schema == MARTS_SCHEMA else f"{schema}.{table}"): con.execute(
+                f'select count(*) from "{schema}"."{table}"'
+            ).fetchall()[0][0]
+            for schema, table in names
+        }

@@ -107,6 +107,11 @@ class Settings:
         return self.home / "quality"
 
     @property
+    def sql_history(self) -> Path:
+        """The statements typed at the `opslake sql` prompt (owner-only: they may quote data)."""
+        return self.home / "sql_history"
+
+    @property
     def locks(self) -> Path:
         """Lock files of the writers that must not run at the same time."""
         return self.home / "locks"
