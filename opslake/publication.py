@@ -216,8 +216,8 @@ def query(settings: Settings, sql: str, timeout: float) -> pa.Table | None:
         timer = threading.Timer(timeout, stop)
         timer.start()
         try:
-            result = con.execute(sql)
-            return result.to_arrow_table() if result.description else None
+            relation = con.sql(sql)  # None for a statement that returns no rows
+            return None if relation is None else relation.to_arrow_table()
         except duckdb.InterruptException as e:
             if fired.is_set():
                 raise TimedOut(f"the query ran longer than {timeout:g} s and was stopped") from e
