@@ -218,9 +218,11 @@ def query(settings: Settings, sql: str, timeout: float) -> pa.Table | None:
         try:
             relation = con.sql(sql)  # None for a statement that returns no rows
             return None if relation is None else relation.to_arrow_table()
-        except duckdb.InterruptException as e:
+        except (duckdb.InterruptException, RuntimeError) as e:
             if fired.is_set():
                 raise TimedOut(f"the query ran longer than {timeout:g} s and was stopped") from e
+            if str(e) == "Query interrupted":  # how DuckDB reports Ctrl-C: as the interrupt it is
+                raise KeyboardInterrupt from e
             raise
         finally:
             timer.cancel()

@@ -40,6 +40,9 @@ def main(settings: Settings, out: Output, timeout: float, notes: Console) -> int
             notes.print(
                 f"[red]error:[/red] {escape(p.message)}\n[dim]next: {escape(p.hint)}[/dim]", soft_wrap=True
             )
+        except KeyboardInterrupt:  # Ctrl-C stops the statement running, not the session
+            failed += 1
+            notes.print("[yellow]cancelled[/yellow]")
     return failed
 
 

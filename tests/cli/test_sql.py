@@ -219,3 +219,19 @@ def test_the_prompt_runs_statements_lists_tables_and_keeps_a_history(published):
     history = published.sql_history.read_text()
     assert "+select 41 + 1\n+as answer;" in history and "+.tables" in history
     assert stat.S_IMODE(published.sql_history.stat().st_mode) == 0o600
+
+
+def test_ctrl_c_stops_the_statement_not_the_prompt(published):
+    env = {**os.environ, **published.env(), "PROMPT_TOOLKIT_NO_CPR": "1"}
+    prompt = pexpect.spawn(sys.executable, ["-m", "cli", "sql"], env=env, encoding="utf-8", timeout=60)
+    prompt.expect("sql>")
+    prompt.sendline("select count(*) from range(1000000000) a, range(1000000) b;")
+    time.sleep(3)  # the statement is running
+    prompt.sendintr()
+    prompt.expect("cancelled")
+    prompt.expect("sql>")
+    prompt.sendline("select 'alive' as still;")
+    prompt.expect("alive")
+    prompt.sendline(".quit")
+    prompt.expect(pexpect.EOF)
+    assert "Traceback" not in prompt.before
