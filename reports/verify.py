@@ -38,7 +38,7 @@ def verify(settings: Settings, pack: Path, public_key: Path) -> Verdict:
     try:
         message = (pack / MANIFEST).read_bytes()
         manifest = json.loads(message)
-        signature = base64.b64decode((pack / SIGNATURE).read_text(), validate=True)
+        signature = base64.b64decode((pack / SIGNATURE).read_text().strip(), validate=True)
     except (OSError, ValueError, binascii.Error) as unreadable:
         verdict.fail(f"not a readable pack: {unreadable}")
         return verdict
