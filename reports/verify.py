@@ -38,32 +38,42 @@ def verify(settings: Settings, pack: Path, public_key: Path) -> Verdict:
     try:
         message = (pack / MANIFEST).read_bytes()
         manifest = json.loads(message)
+        files, build = manifest["files"], manifest["publication"]["build_id"]
         signature = base64.b64decode((pack / SIGNATURE).read_text().strip(), validate=True)
-    except (OSError, ValueError, binascii.Error) as unreadable:
-        verdict.fail(f"not a readable pack: {unreadable}")
+    except (OSError, ValueError, KeyError, TypeError, binascii.Error) as unreadable:
+        verdict.fail(f"not a readable pack: {unreadable!r}")
         return verdict
     _check_signature(verdict, public_key, signature, message)
-    _check_hashes(verdict, manifest["files"], hashes(pack))
-    _recompute(verdict, settings, pack, manifest["publication"]["build_id"])
+    _check_hashes(verdict, files, hashes(pack))
+    _recompute(verdict, settings, pack, build)
     return verdict
 
 
 def _check_signature(verdict: Verdict, public_key: Path, signature: bytes, message: bytes) -> None:
-    if signing.signature_holds(signing.load_public_key(public_key), signature, message):
+    try:
+        key = signing.load_public_key(public_key)
+    except (OSError, ValueError) as unreadable:
+        verdict.fail(f"signature: not checked: {public_key} is not an Ed25519 public key ({unreadable})")
+        return
+    if signing.signature_holds(key, signature, message):
         verdict.lines.append(f"signature: valid ({MANIFEST}, key {public_key})")
     else:
         verdict.fail(f"signature: INVALID: {MANIFEST} was not signed by the key {public_key}")
 
 
 def _check_hashes(verdict: Verdict, recorded: dict[str, str], found: dict[str, str]) -> None:
-    for name in sorted(recorded.keys() | found.keys()):
-        if name not in found:
-            verdict.fail(f"file missing: {name}")
-        elif name not in recorded:
-            verdict.fail(f"file not in the manifest: {name}")
-        elif found[name] != recorded[name]:
-            verdict.fail(f"file differs from its recorded SHA-256: {name}")
-    if verdict.holds:
+    problems = [
+        f"file missing: {name}"
+        if name not in found
+        else f"file not in the manifest: {name}"
+        if name not in recorded
+        else f"file differs from its recorded SHA-256: {name}"
+        for name in sorted(recorded.keys() | found.keys())
+        if found.get(name) != recorded.get(name)
+    ]
+    for problem in problems:
+        verdict.fail(problem)
+    if not problems:
         verdict.lines.append(f"hashes: all {len(recorded)} files as recorded")
 
 
@@ -76,8 +86,11 @@ def _recompute(verdict: Verdict, settings: Settings, pack: Path, pack_build: str
         + "; re-computation as of the pack's Delta versions is not yet available"
     )
     with open_current(settings) as con:
-        for folder in sorted(p for p in (pack / "controls").iterdir() if p.is_dir()):
-            differing = [name for name, sql in _statements(folder) if _differs(con, folder / name, sql)]
+        for folder in sorted(p for p in (pack / "controls").glob("*") if p.is_dir()):
+            statements = _statements(folder)
+            differing = [name for name, sql in statements if _differs(con, folder / name, sql)]
+            if not statements:
+                differing = ["no query.sql"]
             if not differing:
                 verdict.lines.append(f"{folder.name}: identical")
             elif newer:
@@ -91,7 +104,8 @@ def _recompute(verdict: Verdict, settings: Settings, pack: Path, pack_build: str
 
 
 def _statements(folder: Path) -> list[tuple[str, str]]:
-    return sorted(queries.parse((folder / "query.sql").read_text()).items())
+    sql = folder / "query.sql"
+    return sorted(queries.parse(sql.read_text()).items()) if sql.exists() else []
 
 
 def _differs(con: duckdb.DuckDBPyConnection, csv: Path, sql: str) -> bool:
