@@ -44,7 +44,10 @@ def public_pem(key: Ed25519PublicKey) -> bytes:
 
 
 def load_public_key(path: Path) -> Ed25519PublicKey:
-    return serialization.load_pem_public_key(path.read_bytes())
+    key = serialization.load_pem_public_key(path.read_bytes())
+    if not isinstance(key, Ed25519PublicKey):
+        raise ValueError(f"a {type(key).__name__}, not an Ed25519 key")
+    return key
 
 
 def signature_holds(public_key: Ed25519PublicKey, signature: bytes, message: bytes) -> bool:
