@@ -33,6 +33,8 @@ users_app = typer.Typer(
     help="The people who may sign in to the apps: roles tenant_viewer, analyst, compliance_officer, admin."
 )
 app.add_typer(users_app, name="users")
+report_app = typer.Typer(help="Compliance evidence packs: signed, re-performable files for auditors.")
+app.add_typer(report_app, name="report")
 console = Console(stderr=True)
 
 
@@ -543,6 +545,60 @@ def lineage(
     both = upstream == downstream
     report = impact(graph, table, name, upstream=upstream or both, downstream=downstream or both)
     print(json.dumps(report) if as_json else render(report))
+
+
+@report_app.command("compliance")
+def report_compliance(
+    period: Annotated[str, typer.Option(help="The month, YYYY-MM.")],
+    framework: Annotated[str, typer.Option(help="soc2 or gdpr.")] = "soc2",
+    tenant: Annotated[str | None, typer.Option(help="Only this tenant's results.")] = None,
+) -> None:
+    """Write the evidence pack of a framework's controls for a month, from the current publication; print its
+    folder."""
+    from opslake.publication import NotPublished
+    from reports.packs import PackError, Request, generate
+
+    settings = Settings.from_env()
+    try:
+        folder = generate(settings, Request.parse(framework, period, tenant))
+    except NotPublished as e:
+        _fail(str(e), "run `opslake run`: a successful build publishes the warehouse")
+    except PackError as e:
+        _fail(str(e), "give --period YYYY-MM of a month the data covers, --framework soc2 or gdpr")
+    except PermissionError as e:
+        _fail(str(e), "close the key file to its owner, then run again")
+    print(folder)
+
+
+@report_app.command("verify")
+def report_verify(
+    pack: Annotated[
+        Path, typer.Argument(help="The pack's folder, as `opslake report compliance` printed it.")
+    ],
+    public_key: Annotated[
+        Path | None,
+        typer.Option(help="The signer's public key; default this installation's signing-key.pub."),
+    ] = None,
+) -> None:
+    """Check a pack's hashes and signature, and re-compute its figures on the current publication; exit 1 when
+    it does not hold."""
+    from opslake.publication import NotPublished
+    from reports.signing import public_key_path
+    from reports.verify import verify
+
+    settings = Settings.from_env()
+    key = public_key or public_key_path(settings)
+    if not key.exists():
+        _fail(f"no public key at {key}", "give --public-key, the signing-key.pub published beside the packs")
+    try:
+        verdict = verify(settings, pack, key)
+    except NotPublished as e:
+        _fail(str(e), "run `opslake run`: figures are re-computed on the publication")
+    for line in verdict.lines:
+        print(line)
+    print(f"{pack}: {'holds' if verdict.holds else 'DOES NOT HOLD'}")
+    if not verdict.holds:
+        raise typer.Exit(1)
 
 
 @bench_app.command("ingest")

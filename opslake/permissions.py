@@ -8,6 +8,7 @@ processes it starts inherit the umask.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 from opslake.settings import Settings
@@ -33,3 +34,19 @@ def restrict_files(settings: Settings) -> None:
 def owner_only(path: Path) -> None:
     """Give a file moved in from outside the mode of a file created here (a move keeps the source's mode)."""
     path.chmod(FILE_MODE)
+
+
+def owner_only_secret(path: Path, create: Callable[[], bytes]) -> bytes:
+    """An installation secret (a key), created on first use owner-only (0600) and refused once others can read
+    it: a key another account could copy no longer proves anything."""
+    if path.exists():
+        mode = path.stat().st_mode & 0o777
+        if mode & UMASK:
+            raise PermissionError(f"{path} is readable by others (mode {mode:o}); run `chmod 600 {path}`")
+        return path.read_bytes()
+    path.parent.mkdir(parents=True, exist_ok=True, mode=FOLDER_MODE)
+    secret = create()
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
+    with os.fdopen(fd, "wb") as f:
+        f.write(secret)
+    return secret

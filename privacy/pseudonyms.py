@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import ipaddress
-import os
 import secrets
 from collections.abc import Callable
 from pathlib import Path
@@ -18,22 +17,14 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from opslake.permissions import owner_only_secret
+
 PSEUDONYM_HEX = 24  # 96 bits: collisions are out of reach for any realistic number of subjects
 
 
 def installation_secret(path: Path) -> bytes:
     """The per-installation HMAC key, created on first use with owner-only permissions (0600)."""
-    if path.exists():
-        mode = path.stat().st_mode & 0o777
-        if mode & 0o077:
-            raise PermissionError(f"{path} is readable by others (mode {mode:o}); run `chmod 600 {path}`")
-        return path.read_bytes()
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    key = secrets.token_bytes(32)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as f:
-        f.write(key)
-    return key
+    return owner_only_secret(path, lambda: secrets.token_bytes(32))
 
 
 def pseudonym(key: bytes, value: str) -> str:
