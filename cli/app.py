@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from cli.errors import error_markup
 from cli.sql import MAX_ROWS, TIMEOUT, Format, Output, Problem
 from opslake import dbt_project, lake
 from opslake.permissions import restrict_files
@@ -165,7 +166,7 @@ def _print_report(domain: str, report: dict) -> None:
 
 
 def _fail(message: str, hint: str, code: int = 2) -> None:
-    console.print(f"[red]error:[/red] {message}\n[dim]next: {hint}[/dim]")
+    console.print(error_markup(message, hint))
     raise typer.Exit(code)
 
 
@@ -360,9 +361,7 @@ def status(
         f"opslake at {settings.home}: {f'{writer} is writing the lake' if writer else 'no run in progress'}"
     )
     if published is None:
-        _fail(
-            "nothing has been published yet", "run `opslake run`: a successful build publishes the warehouse"
-        )
+        _fail("nothing has been published yet", NotPublished.hint)
     console.print(
         f"published build {published['build_id']}, built {published['built_at']}, "
         f"data as of {published['as_of'] or 'unknown'}\n{published['path']}"
@@ -562,7 +561,7 @@ def report_compliance(
     try:
         folder = generate(settings, Request.parse(framework, period, tenant))
     except NotPublished as e:
-        _fail(str(e), "run `opslake run`: a successful build publishes the warehouse")
+        _fail(str(e), e.hint)
     except PackError as e:
         _fail(str(e), "give --period YYYY-MM of a month the data covers, --framework soc2 or gdpr")
     except PermissionError as e:
@@ -583,11 +582,10 @@ def report_verify(
     """Check a pack's hashes and signature, and re-compute its figures on the current publication; exit 1 when
     it does not hold."""
     from opslake.publication import NotPublished
-    from reports.signing import public_key_path
     from reports.verify import verify
 
     settings = Settings.from_env()
-    key = public_key or public_key_path(settings)
+    key = public_key or settings.signing_public_key_path
     if not key.exists():
         _fail(f"no public key at {key}", "give --public-key, the signing-key.pub published beside the packs")
     try:

@@ -36,13 +36,18 @@ def owner_only(path: Path) -> None:
     path.chmod(FILE_MODE)
 
 
+def refuse_if_open(path: Path) -> None:
+    """Raise ``PermissionError`` when accounts other than the owner can read the secret at ``path``."""
+    mode = path.stat().st_mode & 0o777
+    if mode & UMASK:
+        raise PermissionError(f"{path} is readable by others (mode {mode:o}); run `chmod 600 {path}`")
+
+
 def owner_only_secret(path: Path, create: Callable[[], bytes]) -> bytes:
     """An installation secret (a key), created on first use owner-only (0600) and refused once others can read
     it: a key another account could copy no longer proves anything."""
     if path.exists():
-        mode = path.stat().st_mode & 0o777
-        if mode & UMASK:
-            raise PermissionError(f"{path} is readable by others (mode {mode:o}); run `chmod 600 {path}`")
+        refuse_if_open(path)
         return path.read_bytes()
     path.parent.mkdir(parents=True, exist_ok=True, mode=FOLDER_MODE)
     secret = create()

@@ -36,6 +36,8 @@ KEEP = 3  # published files kept: a reader that resolved `current` a moment ago 
 class NotPublished(RuntimeError):
     """Nothing has been published yet (or the published file cannot be opened)."""
 
+    hint = "run `opslake run`: a successful build publishes the warehouse"
+
 
 class TimedOut(RuntimeError):
     """A query ran longer than its time limit and was interrupted."""

@@ -131,6 +131,16 @@ class Settings:
         """The per-installation pseudonymisation key (created on first use, mode 0600, never in the repo)."""
         return self.home / "secrets" / "pseudonym.key"
 
+    @property
+    def signing_key_path(self) -> Path:
+        """The installation's Ed25519 key that signs evidence packs (created on first use, mode 0600)."""
+        return self.home / "secrets" / "report-signing.key"
+
+    @property
+    def signing_public_key_path(self) -> Path:
+        """The signing key's public half, published beside the packs for whoever checks them."""
+        return self.reports / "signing-key.pub"
+
     def table_uri(self, layer: str, table: str) -> str:
         """Location of the Delta table ``lake/<layer>/<table>``."""
         if layer not in LAYERS:

@@ -20,6 +20,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from opslake import lake
+from opslake.permissions import FILE_MODE, FOLDER_MODE, refuse_if_open
 from opslake.settings import Settings
 from opslake.tables import ACCESS_LOG
 
@@ -167,18 +168,17 @@ def _read(settings: Settings) -> dict[str, dict]:
     path = settings.users_file
     if not path.exists():
         return {}
-    if path.stat().st_mode & 0o077:
-        raise PermissionError(f"{path} is readable by others; run `chmod 600 {path}`")
+    refuse_if_open(path)
     return json.loads(path.read_text())
 
 
 def _write(settings: Settings, users: dict[str, dict]) -> None:
     """Replace the file atomically, owner-only from its first byte."""
     path = settings.users_file
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    path.parent.mkdir(parents=True, exist_ok=True, mode=FOLDER_MODE)
     partial = path.with_name(path.name + ".partial")
     partial.unlink(missing_ok=True)
-    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
     with os.fdopen(fd, "w") as f:
         json.dump(users, f, indent=2, sort_keys=True)
     os.replace(partial, path)

@@ -13,15 +13,6 @@ from opslake.permissions import owner_only_secret
 from opslake.settings import Settings
 
 
-def key_path(settings: Settings) -> Path:
-    return settings.home / "secrets" / "report-signing.key"
-
-
-def public_key_path(settings: Settings) -> Path:
-    """Published beside the packs, for whoever checks them."""
-    return settings.reports / "signing-key.pub"
-
-
 def _new_key() -> bytes:
     return Ed25519PrivateKey.generate().private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
@@ -30,9 +21,11 @@ def _new_key() -> bytes:
 
 def signing_key(settings: Settings) -> Ed25519PrivateKey:
     """The private key (created on first use, 0600), its public half written to ``signing-key.pub``."""
-    key = serialization.load_pem_private_key(owner_only_secret(key_path(settings), _new_key), password=None)
+    key = serialization.load_pem_private_key(
+        owner_only_secret(settings.signing_key_path, _new_key), password=None
+    )
     public = public_pem(key.public_key())
-    path = public_key_path(settings)
+    path = settings.signing_public_key_path
     if not path.exists() or path.read_bytes() != public:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(public)

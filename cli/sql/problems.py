@@ -26,7 +26,7 @@ TABLES_HINT = (
 def explain(error: Exception, settings: Settings) -> Problem:
     """The Problem for ``error`` raised by ``publication.query``; an error of another kind is re-raised."""
     if isinstance(error, NotPublished):
-        return Problem(str(error), "run `opslake run`: a successful build publishes the warehouse")
+        return Problem(str(error), error.hint)
     if isinstance(error, TimedOut):
         return Problem(
             str(error), "narrow the query (a where clause, a limit) or give it longer with --timeout"

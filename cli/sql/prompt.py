@@ -16,6 +16,7 @@ from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent
 from rich.console import Console
 from rich.markup import escape
 
+from cli.errors import error_markup
 from cli.sql import Format, Output, Problem
 from cli.sql.statements import QUIT, run
 from opslake.settings import Settings
@@ -37,9 +38,7 @@ def main(settings: Settings, out: Output, timeout: float, notes: Console) -> int
             run(settings, text, out, timeout, notes)
         except Problem as p:
             failed += 1
-            notes.print(
-                f"[red]error:[/red] {escape(p.message)}\n[dim]next: {escape(p.hint)}[/dim]", soft_wrap=True
-            )
+            notes.print(error_markup(escape(p.message), escape(p.hint)), soft_wrap=True)
         except KeyboardInterrupt:  # Ctrl-C stops the statement running, not the session
             failed += 1
             notes.print("[yellow]cancelled[/yellow]")
