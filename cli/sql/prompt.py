@@ -46,9 +46,35 @@ def main(settings: Settings, out: Output, timeout: float, notes: Console) -> int
 
 
 def complete(text: str) -> bool:
-    """Whether ``text`` is ready to run: a dot command, or a statement ended by ``;``."""
+    """Whether ``text`` is ready to run: a dot command, or a statement whose last token is a ``;`` (one inside
+    a string, a quoted name or a comment does not end it)."""
     text = text.strip()
-    return not text or text.startswith(".") or text.endswith(";")
+    return not text or text.startswith(".") or _ends_with_semicolon(text)
+
+
+def _ends_with_semicolon(sql: str) -> bool:
+    last, i = "", 0
+    while i < len(sql):
+        char, pair = sql[i], sql[i : i + 2]
+        if char in "'\"":  # a string or quoted name, doubled quotes escaping: ends at the next lone quote
+            end = i + 1
+            while (end := sql.find(char, end)) != -1 and sql[end + 1 : end + 2] == char:
+                end += 2
+            if end == -1:
+                return False  # still inside it
+            last, i = char, end + 1
+        elif pair == "--":
+            end = sql.find("\n", i)
+            i = len(sql) if end == -1 else end + 1
+        elif pair == "/*":
+            end = sql.find("*/", i + 2)
+            if end == -1:
+                return False
+            i = end + 2
+        else:
+            last = char if not char.isspace() else last
+            i += 1
+    return last == ";"
 
 
 def statements(lines: Iterable[str]) -> Iterator[str]:

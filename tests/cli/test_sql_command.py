@@ -194,6 +194,13 @@ def test_statements_piped_to_stdin_run_one_by_one_past_an_error(published):
     assert out.returncode == 1  # one statement failed
 
 
+def test_a_semicolon_in_a_string_or_comment_does_not_end_the_statement(published):
+    piped = "select 'a;\nb' as s; -- first\nselect /* ; */ 'it''s;' as t\n;\n"
+    out = sql(published, "--format", "json", input=piped)
+    assert out.returncode == 0, out.stderr
+    assert [json.loads(line) for line in out.stdout.splitlines()] == [{"s": "a;\nb"}, {"t": "it's;"}]
+
+
 def test_the_prompt_runs_statements_lists_tables_and_keeps_a_history(published):
     published.sql_history.unlink(missing_ok=True)
     env = {**os.environ, **published.env(), "PROMPT_TOOLKIT_NO_CPR": "1", "COLUMNS": "100"}
