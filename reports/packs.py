@@ -1,7 +1,7 @@
 """Generate a compliance evidence pack from the current publication.
 
-Layout under ``<reports>/<framework>/<period>[-<tenant>]/``: ``controls/<control_id>/{population.csv,
-exceptions.csv, query.sql}``, ``summary.json``, ``manifest.json`` (every other file's SHA-256 and what the figures
+Layout under ``<reports>/<framework>/<period>[-<tenant>]/``: ``controls/<control_id>/{result.csv,
+population.csv, exceptions.csv, query.sql}``, ``summary.json``, ``manifest.json`` (every other file's SHA-256 and what the figures
 were computed from) and ``manifest.sig`` (the manifest's Ed25519 signature, base64). Everything is read from one
 published file, so a pack never mixes two builds; the marts are masked, so people appear only as pseudonyms.
 """
@@ -97,7 +97,7 @@ def _write_controls(con: duckdb.DuckDBPyConnection, request: Request, root: Path
         rows = {name: con.sql(sql).to_arrow_table() for name, sql in statements.items()}
         for name, table in rows.items():
             (folder / name).write_bytes(queries.csv_bytes(table))
-        summaries.append(_control_summary(control_id, rows["population.csv"], rows["exceptions.csv"]))
+        summaries.append(_control_summary(control_id, rows["result.csv"], rows["exceptions.csv"]))
     return {
         "framework": framework,
         "period": request.period,
@@ -111,9 +111,9 @@ def _write_controls(con: duckdb.DuckDBPyConnection, request: Request, root: Path
     }
 
 
-def _control_summary(control_id: str, population: pa.Table, exceptions: pa.Table) -> dict:
+def _control_summary(control_id: str, results: pa.Table, exceptions: pa.Table) -> dict:
     """One control's figures over the tenants in the pack: failed if any tenant failed, passed if any passed."""
-    rows = population.to_pylist()
+    rows = results.to_pylist()
     statuses = [r["status"] for r in rows]
     status = next((s for s in ("fail", "pass") if s in statuses), "not_applicable")
     return {

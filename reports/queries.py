@@ -14,12 +14,18 @@ import pyarrow.csv as pacsv
 from opslake.dbt_project import MARTS_SCHEMA
 
 CONTROLS = f"{MARTS_SCHEMA}.compliance_controls"
+POPULATION = f"{MARTS_SCHEMA}.compliance_population"
 EXCEPTIONS = f"{MARTS_SCHEMA}.compliance_exceptions"
 HEADER = "-- file: "  # starts the comment line naming the CSV the statement below it produces
 
-POPULATION_COLUMNS = (
+RESULT_COLUMNS = (
     "tenant_id, control_id, framework, criterion, control_title, month, "
     "days_in_period, days_covered, is_partial, population, exceptions, status"
+)
+POPULATION_COLUMNS = (
+    "tenant_id, control_id, month, population_item_id, occurred_at, result, "
+    "array_to_string(exception_types, ' ') as exception_types, "
+    "array_to_string(evidence_event_ids, ' ') as evidence_event_ids"  # CSV has no lists
 )
 EXCEPTION_COLUMNS = (
     "tenant_id, control_id, month, exception_id, exception_type, population_item_id, occurred_at, actor_id, "
@@ -48,10 +54,15 @@ def controls_in(framework: str, month: dt.date, tenant: str | None) -> str:
 
 
 def control_queries(control_id: str, month: dt.date, tenant: str | None) -> dict[str, str]:
-    """The CSV files of one control's folder and the statement producing each."""
+    """The CSV files of one control's folder and the statement producing each: its result per tenant, every item
+    tested (the population an auditor samples) and every exception."""
     where = _where(month, tenant, control_id=control_id)
     return {
-        "population.csv": f"select {POPULATION_COLUMNS}\nfrom {CONTROLS}\nwhere {where}\norder by tenant_id",
+        "result.csv": f"select {RESULT_COLUMNS}\nfrom {CONTROLS}\nwhere {where}\norder by tenant_id",
+        "population.csv": (
+            f"select {POPULATION_COLUMNS}\nfrom {POPULATION}\nwhere {where}\n"
+            "order by tenant_id, population_item_id"
+        ),
         "exceptions.csv": (
             f"select {EXCEPTION_COLUMNS}\nfrom {EXCEPTIONS}\nwhere {where}\norder by tenant_id, exception_id"
         ),

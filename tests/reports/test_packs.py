@@ -75,6 +75,7 @@ def test_pack_verifies_with_every_control_identical(home, pack):
     assert {p.name for p in (pack / "controls").iterdir()} == controls
     for control in controls:
         assert {p.name for p in (pack / "controls" / control).iterdir()} == {
+            "result.csv",
             "population.csv",
             "exceptions.csv",
             "query.sql",
@@ -135,6 +136,33 @@ def test_summary_figures_equal_a_direct_count_on_the_marts(home, pack):
     assert summary["days_covered"] == summary["days_in_period"] == 30
 
 
+def _csv(path: Path) -> list[dict]:
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def test_the_population_lists_every_item_counted_and_fails_exactly_the_exceptions(home, pack):
+    """Each control's population.csv against its result.csv counts and exceptions.csv items."""
+    sampled = 0
+    for folder in sorted((pack / "controls").iterdir()):
+        results, items = _csv(folder / "result.csv"), _csv(folder / "population.csv")
+        failed_items = {(r["tenant_id"], r["population_item_id"]) for r in _csv(folder / "exceptions.csv")}
+        assert len(items) == sum(int(r["population"]) for r in results), folder.name
+        assert len({(r["tenant_id"], r["population_item_id"]) for r in items}) == len(items)
+        assert {
+            (r["tenant_id"], r["population_item_id"]) for r in items if r["result"] == "fail"
+        } == failed_items
+        assert sum(int(r["exceptions"]) for r in results) == len(failed_items)
+        assert all(r["month"] == f"{PERIOD}-01" for r in items)
+        sampled += len(items)
+    (expected,) = _mart(
+        home,
+        "select count(*) from marts.compliance_population p join marts.compliance_controls c "
+        "using (tenant_id, control_id, month) where c.framework = 'SOC2' and month = date '2026-09-01'",
+    )[0:1]
+    assert sampled == expected[0] > 0
+
+
 def test_the_manifest_records_the_publication_and_lake_versions(home, pack):
     manifest = json.loads((pack / "manifest.json").read_text())
     (build_id, versions), *_ = _mart(home, "select build_id, lake_versions from opslake.publication")
@@ -182,7 +210,7 @@ def test_a_closed_period_twice_gives_identical_bytes(home, pack):
     assert {k: v for k, v in after.items() if k not in signed} == {
         k: v for k, v in before.items() if k not in signed
     }
-    assert len(before) == 7 * 3 + 3
+    assert len(before) == 7 * 4 + 3
 
 
 def test_generating_a_pack_is_a_recorded_privileged_operation(home, pack):
