@@ -21,7 +21,9 @@ EVERY_MART = None
 ROLE_MARTS: dict[str, frozenset[str] | None] = {
     "tenant_viewer": EVERY_MART,
     "analyst": EVERY_MART,
-    "compliance_officer": frozenset({"compliance_controls", "compliance_exceptions"}),
+    "compliance_officer": frozenset(
+        {"compliance_controls", "compliance_population", "compliance_exceptions"}
+    ),
     "admin": EVERY_MART,
 }
 TENANT = "tenant_id"  # the column every mart carries
