@@ -17,6 +17,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from cli.errors import error_markup
+from cli.serve import serve_app
 from cli.sql import MAX_ROWS, TIMEOUT, Format, Output, Problem
 from opslake import dbt_project, lake
 from opslake.permissions import restrict_files
@@ -36,6 +37,7 @@ users_app = typer.Typer(
 app.add_typer(users_app, name="users")
 report_app = typer.Typer(help="Compliance evidence packs: signed, re-performable files for auditors.")
 app.add_typer(report_app, name="report")
+app.add_typer(serve_app, name="serve")
 console = Console(stderr=True)
 
 
