@@ -124,7 +124,13 @@ def generate(
 
 @app.command()
 def ingest(
-    domain: Annotated[str, typer.Argument(help="audit, usage, incident, delivery or cost.")],
+    domain: Annotated[
+        str,
+        typer.Argument(
+            help="A domain (audit, usage, incident, delivery, cost), or a native source whose payloads are "
+            "mapped onto them (pagerduty)."
+        ),
+    ],
     paths: Annotated[
         list[Path], typer.Argument(help="JSONL, CSV or Parquet files (or folders), plain or .gz.")
     ],
@@ -133,18 +139,24 @@ def ingest(
 ) -> None:
     """Validate files against the domain's contract and append them to lake/bronze/<domain> exactly once."""
     from ingestion.contracts import contract_for
+    from ingestion.native.ingest import ADAPTERS, ingest_native
     from ingestion.pipeline import ingest as run_ingest
     from ingestion.pipeline import input_files
 
     settings = Settings.from_env()
-    try:
-        contract_for(domain)
-    except ValueError as exc:
-        _fail(str(exc), "name one of the domains above")
+    if domain not in ADAPTERS:
+        try:
+            contract_for(domain)
+        except ValueError as exc:
+            _fail(
+                f"{exc}, or a native source ({', '.join(ADAPTERS)})",
+                "name one of the domains or sources above",
+            )
+    run = ingest_native if domain in ADAPTERS else run_ingest
     total = sum(p.stat().st_size for p in input_files(paths)[0])
     with _writing(settings, "ingestion", wait), _progress() as bar:
         task = bar.add_task(f"ingesting {domain} (bytes)", total=total)
-        report = run_ingest(settings, domain, paths, progress=lambda n: bar.advance(task, n))
+        report = run(settings, domain, paths, progress=lambda n: bar.advance(task, n))
         bar.update(task, completed=total)
     if as_json:
         print(json.dumps(report.as_dict()))
@@ -165,6 +177,8 @@ def _print_report(domain: str, report: dict) -> None:
     Console().print(table)
     for reason, n in report["reasons"].items():
         Console().print(f"  quarantined {n:,} x {reason}")
+    for kind, n in report["ignored"].items():
+        Console().print(f"  {kind}: {n:,} (nothing in them for the marts)")
 
 
 def _fail(message: str, hint: str, code: int = 2) -> None:

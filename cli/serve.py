@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import fcntl
 import logging
 from typing import Annotated
 
@@ -20,39 +19,47 @@ console = Console(stderr=True)
 def webhooks(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8600,
+    segment_seconds: Annotated[
+        float, typer.Option(help="Seconds after which a landing segment is closed, ready for ingestion.")
+    ] = 5.0,
 ) -> None:
     """Receive GitHub, PagerDuty and Jira webhooks at /webhooks/<source>: each signed delivery is written to
     landing/<source>/ and fsynced before it is answered 202."""
     import uvicorn
 
+    from ingestion.webhooks.journal import ReceiverRunning, receiver_lock
     from ingestion.webhooks.receiver import create_app
     from ingestion.webhooks.signatures import secrets_file
     from ingestion.webhooks.sources import SOURCES
 
     settings = Settings.from_env()
-    settings.locks.mkdir(parents=True, exist_ok=True)
-    with open(settings.locks / "webhooks.lock", "w") as lock:
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            console.print(
-                error_markup(
-                    f"another receiver is running on this home ({settings.home})",
-                    "stop it first: one receiver per home closes the segments it leaves after a crash",
+    try:
+        with receiver_lock(settings):
+            try:
+                app = create_app(settings, segment_seconds)
+            except PermissionError as e:
+                console.print(error_markup(str(e), "close the secret file to its owner, then start again"))
+                raise typer.Exit(2) from None
+            logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+            for name, source in SOURCES.items():
+                console.print(
+                    f"{name}: http://{host}:{port}/webhooks/{name}  (secrets: {secrets_file(settings, source)})",
+                    soft_wrap=True,
                 )
+            uvicorn.run(
+                app,
+                host=host,
+                port=port,
+                log_level="warning",
+                access_log=False,
+                loop="uvloop",
+                http="httptools",
             )
-            raise typer.Exit(2) from None
-        try:
-            app = create_app(settings)
-        except PermissionError as e:
-            console.print(error_markup(str(e), "close the secret file to its owner, then start again"))
-            raise typer.Exit(2) from None
-        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-        for name, source in SOURCES.items():
-            console.print(
-                f"{name}: http://{host}:{port}/webhooks/{name}  (secrets: {secrets_file(settings, source)})",
-                soft_wrap=True,
+    except ReceiverRunning as e:
+        console.print(
+            error_markup(
+                f"another receiver is running on this home ({settings.home}), or an erasure is rewriting its files",
+                "stop the other receiver (or wait for the erasure), then start again",
             )
-        uvicorn.run(
-            app, host=host, port=port, log_level="warning", access_log=False, loop="uvloop", http="httptools"
         )
+        raise typer.Exit(2) from e

@@ -12,6 +12,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from ingestion.contracts import contract_for
+from ingestion.native.ingest import ingest_native, native_sources
 from ingestion.pipeline import IngestReport, Progress, file_sha256, ingest
 from ingestion.readers import UNREADABLE, UnsupportedFile, csv_chunks, file_format, jsonl_blocks
 from opslake.permissions import owner_only
@@ -21,8 +22,14 @@ _DATE = re.compile(rb"(\d{4}-\d{2}-\d{2})")
 
 
 def pending_files(settings: Settings, domain: str) -> list[Path]:
-    """Files waiting in ``landing/<domain>/`` (hidden and partial ``.tmp`` files are not ready yet)."""
-    folder = settings.landing_dir(domain)
+    """Files waiting for a domain: in ``landing/<domain>/`` and in the folders of the native sources whose
+    payloads it stores first (``landing/pagerduty/`` for incidents)."""
+    return [f for name in (domain, *native_sources(domain)) for f in _ready(settings.landing_dir(name))]
+
+
+def _ready(folder: Path) -> list[Path]:
+    """Files ready in a landing folder (hidden and partial ``.tmp`` files, such as a webhook receiver's open
+    segment, are not ready yet)."""
     if not folder.is_dir():
         return []
     ready = []
@@ -37,16 +44,21 @@ def pending_files(settings: Settings, domain: str) -> list[Path]:
 
 
 def ingest_landing(settings: Settings, domain: str, progress: Progress | None = None) -> IngestReport:
-    """Ingest every waiting file of a domain, then move each to ``archive/<domain>/``."""
-    files = pending_files(settings, domain)
+    """Ingest every waiting file of a domain and of its native sources, then move each to ``archive/``."""
+    files = _ready(settings.landing_dir(domain))
     report = ingest(settings, domain, files, progress=progress)
     for path in files:
         archive(settings, domain, path)
+    for source in native_sources(domain):
+        if files := _ready(settings.landing_dir(source)):
+            report.add(ingest_native(settings, source, files, progress=progress))
+            for path in files:
+                archive(settings, source, path)
     return report
 
 
 def archive(settings: Settings, domain: str, path: Path) -> Path:
-    """Move an ingested file to ``archive/<domain>/<sha256 prefix>-<name>`` (idempotent for equal content); a
+    """Move an ingested file to ``archive/<domain or source>/<sha256 prefix>-<name>`` (idempotent for equal content); a
     file its user copied into landing keeps their mode until here."""
     target = settings.archive / domain / f"{file_sha256(path)[:16]}-{path.name}"
     target.parent.mkdir(parents=True, exist_ok=True)

@@ -51,13 +51,16 @@ Progress = Callable[[int], None]  # called with the number of input bytes just p
 
 @dataclass
 class IngestReport:
-    """The accounting of one ingestion: ``read == accepted + duplicates + quarantined``."""
+    """The accounting of one ingestion: ``read == accepted + duplicates + quarantined + sum(ignored)``."""
 
     read: int = 0
     accepted: int = 0
     duplicates: int = 0
     quarantined: int = 0
     reasons: Counter = field(default_factory=Counter)
+    ignored: Counter = field(
+        default_factory=Counter
+    )  # native events that carry nothing for the marts, by kind
     dates: set[dt.date] = field(default_factory=set)
     files: list[str] = field(default_factory=list)
     skipped: dict[str, str] = field(default_factory=dict)  # paths given that are not readable files, and why
@@ -68,6 +71,7 @@ class IngestReport:
         self.duplicates += other.duplicates
         self.quarantined += other.quarantined
         self.reasons.update(other.reasons)
+        self.ignored.update(other.ignored)
         self.dates |= other.dates
         self.files += other.files
         self.skipped |= other.skipped
@@ -79,6 +83,7 @@ class IngestReport:
             "duplicates": self.duplicates,
             "quarantined": self.quarantined,
             "reasons": dict(sorted(self.reasons.items())),
+            "ignored": dict(sorted(self.ignored.items())),
             "skipped": self.skipped,
         }
 
@@ -98,7 +103,7 @@ def ingest(
     contract = contract_for(domain)
     files, report = input_files(paths)
     with lake.writer_lock(settings, domain):
-        writer = _BronzeWriter(settings, contract)
+        writer = BronzeWriter(settings, contract)
         # Threads suffice: the fast path parses and checks in Arrow's C++ code, which releases the GIL.
         n = workers if workers is not None else min(4, os.cpu_count() or 1)
         pool = ThreadPoolExecutor(n, thread_name_prefix="ingest") if n > 1 else None
@@ -139,7 +144,7 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _ingest_file(writer: _BronzeWriter, path: Path, pool, progress: Progress | None) -> IngestReport:
+def _ingest_file(writer: BronzeWriter, path: Path, pool, progress: Progress | None) -> IngestReport:
     started = _now()
     writer.begin_file(path, file_sha256(path))
     try:
@@ -155,7 +160,7 @@ def _ingest_file(writer: _BronzeWriter, path: Path, pool, progress: Progress | N
     return writer.end_file(path.stat().st_size, started)
 
 
-def _add_export(writer: _BronzeWriter, path: Path, pool, progress: Progress | None) -> None:
+def _add_export(writer: BronzeWriter, path: Path, pool, progress: Progress | None) -> None:
     """Add a file of exports whole: its rows' ids depend on all of it, and a damaged export must not
     supersede a complete one, so a file that breaks off is quarantined whole."""
     chunks = []
@@ -212,7 +217,7 @@ def _process_block(domain: str, first_line: int, block: bytes) -> tuple[Validate
     return validate(contract, parsed, now), parsed, len(block)
 
 
-class _BronzeWriter:
+class BronzeWriter:
     """Deduplicates validated rows against the table and buffers them, across files, into large commits.
 
     A flush commits data, then quarantine rows, then the ingest-log rows of the files completed so far: a

@@ -21,6 +21,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from deltalake import DeltaTable, write_deltalake
 
+from ingestion.webhooks.journal import OPEN_SUFFIX, segments_at_rest
 from opslake import dbt_project, lake, publication, warehouse
 from opslake.settings import Settings
 from opslake.tables import ERASURE_LOG, lake_tables
@@ -107,9 +108,10 @@ def _erase(settings: Settings, subject: str, key: bytes, requested_at: dt.dateti
         if change:
             receipt.files_vacuumed += change.pop("files_vacuumed")
             receipt.tables.append(change)
-    for path in _input_files(settings):
-        if _rewrite_file(path, values):
-            receipt.files_rewritten.append(str(path.relative_to(settings.home)))
+    with segments_at_rest(settings) as quiet:  # a running webhook receiver appends to its open segment
+        for path in _input_files(settings):
+            if (quiet or not path.name.endswith(OPEN_SUFFIX)) and _rewrite_file(path, values):
+                receipt.files_rewritten.append(str(path.relative_to(settings.home)))
     if warehouse.discard(settings):  # derived data: rebuilt from the erased lake by the next run
         receipt.files_rewritten.append(settings.warehouse.name)
     for path in publication.withdraw(settings):  # republished by the next run

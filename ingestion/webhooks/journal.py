@@ -10,15 +10,79 @@ acknowledged delivery) are kept, a torn last line (never acknowledged) is cut.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
+import fcntl
 import os
+import signal
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+
+from opslake.settings import Settings
 
 SEGMENT_SUFFIX = ".jsonl"
 OPEN_SUFFIX = ".jsonl.tmp"
 SEGMENT_SECONDS = 5.0  # an open segment is closed (ready for ingestion) after this long
 SEGMENT_BYTES = 64 * 1024 * 1024
+LOCK = "webhooks"  # locks/webhooks.lock: held by the receiver while it runs
+CLOSE, STOP = "close", "stop"  # what the writer is asked besides writing lines
+
+
+class ReceiverRunning(RuntimeError):
+    """A receiver already holds this home's landing segments."""
+
+
+@contextmanager
+def receiver_lock(settings: Settings) -> Iterator[None]:
+    """Hold the receiver's lock (one receiver per home: each closes the segments a crashed one left); the lock
+    file names the holder's pid, which an erasure signals to close the open segments."""
+    fd = _try_lock(settings)
+    if fd is None:
+        raise ReceiverRunning(f"a webhook receiver is running on this home ({settings.home})")
+    try:
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, str(os.getpid()).encode(), 0)
+        yield
+    finally:
+        os.close(fd)
+
+
+@contextmanager
+def segments_at_rest(settings: Settings, timeout: float = 10.0) -> Iterator[bool]:
+    """For a rewrite of landing files (an erasure): no receiver appends to a file being rewritten.
+
+    With no receiver running, its lock is held meanwhile (none starts) and open segments are rewritable: this
+    yields True. With one running, it is asked (SIGHUP) to close its open segments, they are waited for, and this
+    yields False: the segments open then hold deliveries that arrived after the request, and are the receiver's.
+    """
+    fd = _try_lock(settings)
+    if fd is not None:
+        try:
+            yield True
+        finally:
+            os.close(fd)
+        return
+    open_now = set(settings.landing.glob(f"*/*{OPEN_SUFFIX}"))
+    with contextlib.suppress(ValueError, ProcessLookupError, PermissionError):
+        os.kill(int((settings.locks / f"{LOCK}.lock").read_text()), signal.SIGHUP)
+    deadline = time.monotonic() + timeout
+    while any(p.exists() for p in open_now) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    yield False
+
+
+def _try_lock(settings: Settings) -> int | None:
+    """The lock file's descriptor, locked, or None when another process holds it (its contents kept)."""
+    settings.locks.mkdir(parents=True, exist_ok=True)
+    fd = os.open(settings.locks / f"{LOCK}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        return None
+    return fd
 
 
 def recover(folder: Path) -> list[Path]:
@@ -46,7 +110,7 @@ class Journal:
     def __init__(self, folder: Path, segment_seconds: float = SEGMENT_SECONDS) -> None:
         self.folder = folder
         self.segment_seconds = segment_seconds
-        self._queue: asyncio.Queue[tuple[bytes, asyncio.Future | None]] = asyncio.Queue()  # None: stop
+        self._queue: asyncio.Queue[tuple[bytes, asyncio.Future] | str] = asyncio.Queue()
         self._fd: int | None = None
         self._path: Path | None = None
         self._opened = 0.0
@@ -61,8 +125,12 @@ class Journal:
     async def stop(self) -> None:
         """Write what is queued, close the segment (it becomes ready for ingestion) and end the writer."""
         if self._task is not None:
-            await self._queue.put((b"", None))
+            await self._queue.put(STOP)
             await self._task
+
+    def close_segment(self) -> None:
+        """Close the open segment once what is queued is written (an erasure is waiting to rewrite it)."""
+        self._queue.put_nowait(CLOSE)
 
     async def append(self, line: bytes) -> None:
         """Write ``line`` (ending with a newline) durably; raises OSError when it could not be."""
@@ -80,21 +148,22 @@ class Journal:
             batch = [first]
             while not self._queue.empty():
                 batch.append(self._queue.get_nowait())
-            waiting = [(line, done) for line, done in batch if done is not None]
+            lines = [item for item in batch if not isinstance(item, str)]
             try:
-                await asyncio.to_thread(self._write, b"".join(line for line, _ in waiting))
+                await asyncio.to_thread(self._write, b"".join(line for line, _ in lines))
                 outcome: OSError | None = None
             except OSError as failed:
                 outcome = failed
-            for _, done in waiting:
+            for _, done in lines:
                 if done.done():  # its request was cancelled meanwhile
                     continue
                 if outcome is None:
                     done.set_result(None)
                 else:
                     done.set_exception(outcome)
-            if len(waiting) < len(batch):  # stop() asked
+            if CLOSE in batch or STOP in batch:
                 await asyncio.to_thread(self._close_segment)
+            if STOP in batch:
                 return
 
     def _write(self, data: bytes) -> None:

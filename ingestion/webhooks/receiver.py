@@ -9,9 +9,11 @@ the sender's delivery id and the reason, never the body.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import datetime as dt
 import logging
+import signal
 
 import orjson
 from starlette.applications import Starlette
@@ -19,7 +21,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from ingestion.webhooks.journal import Journal
+from ingestion.webhooks.journal import SEGMENT_SECONDS, Journal
 from ingestion.webhooks.signatures import ActiveSecrets, signed
 from ingestion.webhooks.sources import SOURCES, Source
 from opslake.settings import Settings
@@ -34,16 +36,19 @@ class Rejected(Exception):
         self.status, self.reason = status, reason
 
 
-def create_app(settings: Settings, segment_seconds: float | None = None) -> Starlette:
+def create_app(settings: Settings, segment_seconds: float = SEGMENT_SECONDS) -> Starlette:
     """The receiver for ``settings``' home; secrets are read (and created) at start-up."""
     keys = {name: ActiveSecrets(settings, source) for name, source in SOURCES.items()}
-    options = {} if segment_seconds is None else {"segment_seconds": segment_seconds}
-    journals = {name: Journal(settings.landing_dir(name), **options) for name in SOURCES}
+    journals = {name: Journal(settings.landing_dir(name), segment_seconds) for name in SOURCES}
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette):
         for journal in journals.values():
             journal.start()
+        loop = (
+            asyncio.get_running_loop()
+        )  # SIGHUP: close the open segments (an erasure waits to rewrite them)
+        loop.add_signal_handler(signal.SIGHUP, lambda: [j.close_segment() for j in journals.values()])
         yield
         for journal in journals.values():
             await journal.stop()

@@ -94,6 +94,7 @@ def test_accounting_identity_and_duplicates_in_batch_and_table(settings, tmp_pat
         "duplicates": 2,
         "quarantined": len(BROKEN_AUDIT),
         "reasons": _count(r for _, r in BROKEN_AUDIT),
+        "ignored": {},
         "skipped": {},
     }
     second = write_jsonl(tmp_path / "b.jsonl.gz", good[20:50])  # 10 already in the table, 20 new

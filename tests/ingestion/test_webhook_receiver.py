@@ -30,10 +30,10 @@ def _free_port() -> int:
 
 
 @contextmanager
-def receiver(settings: Settings) -> Iterator[tuple[str, subprocess.Popen]]:
+def receiver(settings: Settings, *options: str) -> Iterator[tuple[str, subprocess.Popen]]:
     port = _free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "cli", "serve", "webhooks", "--port", str(port)],
+        [sys.executable, "-m", "cli", "serve", "webhooks", "--port", str(port), *options],
         env={**os.environ, **settings.env()},
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -269,3 +269,31 @@ def test_every_acknowledged_delivery_survives_a_sigkill(tmp_path):
     assert [r["delivery"] for r in _landed(settings, "github")] == acknowledged
     assert len(acknowledged) == 50
     assert all(Path(p).suffix == ".jsonl" for p in settings.landing_dir("github").iterdir())
+
+
+def test_an_erasure_with_the_receiver_running_loses_no_delivery(tmp_path):
+    """The open segment is the receiver's: the erasure has it closed, then rewrites the closed file."""
+    from tests.fixtures.cli import opslake
+
+    settings = Settings.at(tmp_path / "home")
+    person = "erase.me@example.com"
+    with receiver(settings, "--segment-seconds", "3600") as (url, _):  # open throughout, unless asked
+        before = json.dumps({"pusher": {"email": person}, "n": 1}).encode()
+        assert (
+            httpx.post(
+                f"{url}/webhooks/github", content=before, headers=_github(settings, before, "e1")
+            ).status_code
+            == 202
+        )
+        erased = opslake(settings, "erase", "--subject", person, "--json")
+        after = json.dumps({"pusher": {"email": "someone.else@example.com"}, "n": 2}).encode()
+        assert (
+            httpx.post(
+                f"{url}/webhooks/github", content=after, headers=_github(settings, after, "e2")
+            ).status_code
+            == 202
+        )
+    assert erased.returncode == 0, erased.stderr
+    landed = {r["delivery"]: r["payload"] for r in _landed(settings, "github")}
+    assert landed == {"e1": {"pusher": {"email": "<ERASED>"}, "n": 1}, "e2": json.loads(after)}
+    assert json.loads(erased.stdout)["files_rewritten"]
