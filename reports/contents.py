@@ -64,7 +64,13 @@ class Report:
     quality_failures: list[dict]
 
 
-def gather(con: duckdb.DuckDBPyConnection, settings: Settings, summary: dict, month: dt.date) -> Report:
+def gather(
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    summary: dict,
+    month: dt.date,
+    exceptions_shown: int = EXCEPTIONS_SHOWN,
+) -> Report:
     tenant = summary["tenant"]
     catalog = _catalog(settings)
     models = _test_models(settings, [c["control_id"] for c in summary["controls"]])
@@ -76,7 +82,7 @@ def gather(con: duckdb.DuckDBPyConnection, settings: Settings, summary: dict, mo
             test_model=models.get(c["control_id"], (None, ""))[0],
             test_description=models.get(c["control_id"], (None, ""))[1],
             trend=_trend(con, c["control_id"], month, tenant),
-            exceptions=_exceptions(con, c["control_id"], month, tenant),
+            exceptions=_exceptions(con, c["control_id"], month, tenant, exceptions_shown),
             lineage=_lineage(edges, models.get(c["control_id"], (None, ""))[0]),
         )
         for c in summary["controls"]
@@ -152,11 +158,11 @@ def _trend(
 
 
 def _exceptions(
-    con: duckdb.DuckDBPyConnection, control_id: str, month: dt.date, tenant: str | None
+    con: duckdb.DuckDBPyConnection, control_id: str, month: dt.date, tenant: str | None, shown: int
 ) -> list[dict]:
     """The first rows of the control's exceptions.csv, by the very statement that wrote it."""
     statement = queries.control_queries(control_id, month, tenant)["exceptions.csv"]
-    rows = _rows(con, f"select * from ({statement}) limit {EXCEPTIONS_SHOWN}")
+    rows = _rows(con, f"select * from ({statement}) limit {int(shown)}")
     for row in rows:
         ids = (row["evidence_event_ids"] or "").split()
         row["evidence"] = ids[:EVIDENCE_SHOWN]
