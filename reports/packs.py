@@ -1,7 +1,8 @@
 """Generate a compliance evidence pack from the current publication.
 
 Layout under ``<reports>/<framework>/<period>[-<tenant>]/``: ``controls/<control_id>/{result.csv,
-population.csv, exceptions.csv, query.sql}``, ``summary.json``, ``manifest.json`` (every other file's SHA-256 and what the figures
+population.csv, exceptions.csv, query.sql}``, ``summary.json``, ``report.html`` and ``report.pdf`` (the same for
+people to read, ``reports.render``), ``manifest.json`` (every other file's SHA-256 and what the figures
 were computed from) and ``manifest.sig`` (the manifest's Ed25519 signature, base64). Everything is read from one
 published file, so a pack never mixes two builds; the marts are masked, so people appear only as pseudonyms.
 """
@@ -23,7 +24,7 @@ import pyarrow as pa
 from opslake.publication import Publication, current, open_published
 from opslake.settings import Settings
 from privacy.operations import privileged
-from reports import queries, signing
+from reports import contents, queries, render, signing
 
 FRAMEWORKS = {"soc2": "SOC2", "gdpr": "GDPR"}  # the name a user types, the mart's `framework`
 FORMAT = "opslake-evidence-pack/1"
@@ -71,6 +72,7 @@ def generate(settings: Settings, request: Request) -> Path:
         try:
             with open_published(publication.path) as con:
                 summary = _write_controls(con, request, staging, publication)
+                render.write(contents.gather(con, settings, summary, request.month), staging)
             _write_json(staging / SUMMARY, summary)
             _sign(settings, staging, _manifest(request, publication, staging))
             _replace(staging, folder)
