@@ -18,7 +18,11 @@ class CatalogFormat(StrEnum):
 
 def overview(tables: list[Table]) -> RenderableType:
     """One line per table: rows, the first sentence of its meaning, what it is built from."""
-    grid = Grid("table", "rows", "meaning", "built from", title="published tables", caption=_CAPTION)
+    grid = Grid(title="published tables", caption=_CAPTION)
+    grid.add_column("table", no_wrap=True)
+    grid.add_column("rows", justify="right")
+    grid.add_column("meaning", ratio=3)
+    grid.add_column("built from", ratio=2, overflow="fold")
     for t in tables:
         grid.add_row(t.name, f"{t.rows:,}", _first_sentence(t.meaning), ", ".join(t.built_from))
     return grid

@@ -67,6 +67,7 @@ DESCRIPTIONS: dict[str, tuple[str, dict[str, str]]] = {
             "transformation": "How the source becomes the target: identity, rename, cast, expression, "
             "aggregation, a masking policy, constant or unknown.",
             "via": "The dbt model or pipeline step that makes the edge.",
+            "built_at": "When the graph was built (UTC).",
         },
     ),
     "daily_volume": (
