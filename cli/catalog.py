@@ -39,7 +39,10 @@ def detail(table: Table) -> RenderableType:
     if table.built_from:
         arrow = f" \u2190 {', '.join(table.sources)}" if table.sources != table.built_from else ""
         lines.append(Text(f"built from {', '.join(table.built_from)}{arrow}"))
-    columns = Grid("column", "type", "meaning")
+    columns = Grid()
+    columns.add_column("column", no_wrap=True)
+    columns.add_column("type", no_wrap=True)
+    columns.add_column("meaning")
     for c in table.columns:
         columns.add_row(c.name, c.type, c.meaning)
     return Group(*lines, columns)

@@ -45,7 +45,7 @@ def test_a_mart_links_its_definition_and_what_it_is_built_from(built_lake):
     assert mart["definition"] == "docs/metrics.md#dora_metrics_monthly"
     assert "\n## dora_metrics_monthly\n" in (PROJECT_ROOT / "docs" / "metrics.md").read_text()  # the anchor
     assert "int_lake_as_of" in mart["built_from"]
-    assert "silver.deployments" in mart["sources"]  # where its lineage starts: the masked lake tables
+    assert "silver.delivery" in mart["sources"]  # where its lineage starts: the masked lake tables
     health = opslake(built_lake.settings, "catalog", "health.freshness", "--format", "json", check=True)
     [freshness] = json.loads(health.stdout)["tables"]
     assert freshness["definition"] is None and "silver.audit" in freshness["sources"]
