@@ -254,7 +254,8 @@ def run(wait: Wait = lake.WAIT_SECONDS) -> None:
     console.print(
         f"published build {published.build_id} (data as of {as_of}): {published.path}\n"
         '[dim]next: `opslake sql "select ..."` or `duckdb -readonly '
-        f"{settings.published / 'current'}` reads it; `opslake status` describes it[/dim]"
+        f"{settings.published / 'current'}` reads it; `opslake status` describes it, `opslake catalog` its "
+        "tables[/dim]"
     )
     from opslake.users import list_users
 
