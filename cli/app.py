@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from cli.catalog import CatalogFormat
 from cli.errors import error_markup
 from cli.serve import serve_app
 from cli.sql import MAX_ROWS, TIMEOUT, Format, Output, Problem
@@ -269,7 +270,8 @@ def run(wait: Wait = lake.WAIT_SECONDS) -> None:
     console.print(
         f"published build {published.build_id} (data as of {as_of}): {published.path}\n"
         '[dim]next: `opslake sql "select ..."` or `duckdb -readonly '
-        f"{settings.published / 'current'}` reads it; `opslake status` describes it[/dim]"
+        f"{settings.published / 'current'}` reads it; `opslake status` describes it, `opslake catalog` its "
+        "tables[/dim]"
     )
     from opslake.users import list_users
 
@@ -386,6 +388,59 @@ def status(
     for name, rows in published["tables"].items():
         table.add_row(name, f"{rows:,}")
     Console().print(table)
+
+
+@app.command()
+def catalog(
+    table: Annotated[
+        str | None, typer.Argument(help="One table (marts unqualified, e.g. cost_daily; health.freshness).")
+    ] = None,
+    fmt: Annotated[
+        CatalogFormat, typer.Option("--format", help="json is machine-readable.")
+    ] = CatalogFormat.TEXT,
+) -> None:
+    """The published tables: columns, types, meanings, where the metrics are defined and what each is built
+    from."""
+    from cli.catalog import detail, overview
+    from opslake.catalog import UnknownTable, as_dict
+    from opslake.catalog import catalog as read_catalog
+    from opslake.publication import NotPublished
+
+    try:
+        tables = read_catalog(Settings.from_env(), table)
+    except NotPublished as e:
+        _fail(str(e), e.hint)
+    except UnknownTable as e:
+        _fail(str(e), f"the published tables: {', '.join(e.tables)}")
+    if fmt is CatalogFormat.JSON:
+        print(json.dumps(as_dict(tables), indent=2))
+        return
+    Console().print(detail(tables[0]) if table else overview(tables))
+
+
+@app.command()
+def docs(
+    host: Annotated[str, typer.Option(help="Address the site listens on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port of the site.")] = 8580,
+) -> None:
+    """Serve dbt's docs site of the models (generated first when the project or the warehouse changed)."""
+    from rich.markup import escape
+
+    from cli.docs.site import serve
+    from opslake.publication import NotPublished
+
+    settings = Settings.from_env()
+    try:
+        with console.status("generating dbt's docs site"):
+            site = dbt_project.docs_site(settings)
+    except dbt_project.NotBuilt as e:
+        _fail(str(e), NotPublished.hint)
+    except dbt_project.DbtError as e:
+        _fail(f"dbt could not generate the docs: {escape(str(e))}", "run this again once no run is writing")
+    try:
+        serve(site, host, port, lambda url: console.print(f"serving {site} at {url}; Ctrl-C to stop"))
+    except OSError as e:
+        _fail(f"cannot listen on {host}:{port}: {e.strerror}", "give another --port (or --host)")
 
 
 @users_app.command("add")

@@ -29,10 +29,15 @@ VARS: dict[str, object] = _CONFIG.get("vars", {})  # the project's business thre
 SEED_DIR = PROJECT_DIR / _CONFIG["seed-paths"][0]
 PATH_KEYS = ("model-paths", "macro-paths", "seed-paths", "snapshot-paths", "test-paths", "analysis-paths")
 PARTIAL_PARSE = "partial_parse.msgpack"
+DOCS_SITE = ("index.html", "manifest.json", "catalog.json")  # what the docs site needs, and all it serves
 
 
 class DbtError(RuntimeError):
     """A dbt command failed; the message holds the end of its output."""
+
+
+class NotBuilt(RuntimeError):
+    """There is no warehouse yet for dbt to describe."""
 
 
 def fingerprint(project_dir: Path = PROJECT_DIR) -> str:
@@ -131,6 +136,29 @@ def fresh_build_dir(settings: Settings) -> Path:
     return folder
 
 
+def docs_site(settings: Settings) -> Path:
+    """dbt's docs site of this home, generated again when the project or the warehouse changed since it was.
+
+    Its catalog is read from the warehouse's information schema: names and types, never rows. Only the files
+    the site needs are kept in the folder that is served (not dbt's log, compiled folders or run results).
+    """
+    site, stamp = settings.dbt_docs, settings.dbt_dir / "docs.fingerprint"
+    if not settings.warehouse.exists():  # dbt would create an empty one
+        raise NotBuilt("nothing has been built yet, so there is nothing to document")
+    state = fingerprint() + "\n" + (settings.build_stamp.read_text() if settings.build_stamp.exists() else "")
+    if stamp.exists() and stamp.read_text() == state and all((site / f).exists() for f in DOCS_SITE):
+        return site
+    work = settings.dbt_dir / "docs-build"
+    shutil.rmtree(work, ignore_errors=True)
+    run(settings, ["docs", "generate"], work)
+    site.mkdir(parents=True, exist_ok=True)
+    for name in DOCS_SITE:
+        os.replace(work / name, site / name)
+    shutil.rmtree(work)
+    stamp.write_text(state)
+    return site
+
+
 def load_manifest(path: Path) -> dict:
     """A manifest, read once per process and file version; callers must not change it."""
     return _read(path, path.stat().st_mtime_ns)
@@ -143,11 +171,24 @@ def _read(path: Path, _version: int) -> dict:
 
 def mart_names(manifest: dict) -> list[str]:
     """Names of the dbt models in the marts schema."""
-    return sorted(
-        n.get("alias") or n["name"]
+    return sorted(mart_nodes(manifest))
+
+
+def mart_nodes(manifest: dict) -> dict[str, dict]:
+    """The manifest's node of each mart, by table name."""
+    return {
+        n.get("alias") or n["name"]: n
         for n in manifest["nodes"].values()
         if n["resource_type"] == "model" and n["config"].get("schema") == MARTS_SCHEMA
-    )
+    }
+
+
+def mart_descriptions(manifest: dict) -> dict[str, tuple[str, dict[str, str]]]:
+    """Each mart's description and its columns' (YAML beside the models, ``doc()`` blocks rendered), stripped."""
+    return {
+        name: (node["description"].strip(), {c: v["description"].strip() for c, v in node["columns"].items()})
+        for name, node in mart_nodes(manifest).items()
+    }
 
 
 def seed_file(settings: Settings, name: str) -> Path:

@@ -22,7 +22,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from opslake import health
+from opslake import dbt_project, health
 from opslake.dbt_project import MARTS_SCHEMA
 from opslake.settings import Settings
 from opslake.warehouse import LOADS
@@ -31,6 +31,16 @@ STORAGE_VERSION = "v1.0.0"  # read by DuckDB 1.x clients as well as 2.x
 RECORD = "opslake.publication"  # one row: the build this file holds
 CURRENT = "current"
 KEEP = 3  # published files kept: a reader that resolved `current` a moment ago still finds its file
+RECORD_DESCRIPTION = (
+    "The record of the build this file holds: one row.",
+    {
+        "build_id": "Id of the build (the Dagster run) that published this file.",
+        "built_at": "When the file was published (UTC).",
+        "as_of": "Every feed's events are known up to here: the oldest of the feeds' newest event times.",
+        "lake_versions": "Delta version of each lake table the build read, as JSON (table -> version).",
+        "tables": "Row count of each published table, as JSON (table -> rows).",
+    },
+)
 
 
 class NotPublished(RuntimeError):
@@ -82,6 +92,7 @@ def publish(settings: Settings, build_id: str) -> Publication:
             "?::json as lake_versions, ?::json as tables",
             [build_id, built_at, as_of, json.dumps(versions), json.dumps(tables)],
         )
+        _describe(con, descriptions(settings))
     finally:
         con.close()
     os.replace(partial, target)
@@ -109,6 +120,41 @@ def _copy_marts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     return rows
 
 
+def descriptions(settings: Settings) -> dict[str, tuple[str, dict[str, str]]]:
+    """The meaning of every table a publication may hold and of its columns, by the name analysts query it by
+    (marts unqualified): the marts' from their dbt YAML, the health tables' and the record's from their code."""
+    manifest = dbt_project.load_manifest(dbt_project.prepare_manifest(settings))
+    return (
+        dbt_project.mart_descriptions(manifest)
+        | {f"{health.SCHEMA}.{name}": d for name, d in health.DESCRIPTIONS.items()}
+        | {RECORD: RECORD_DESCRIPTION}
+    )
+
+
+def _describe(con: duckdb.DuckDBPyConnection, described: dict[str, tuple[str, dict[str, str]]]) -> None:
+    """Comment the published tables and columns with their meaning, where analysts look (``describe``,
+    ``duckdb_columns()``, a BI tool's schema browser); one nobody documented stays without (a test fails on it)."""
+    tables = con.execute(
+        "select schema_name, table_name from duckdb_tables() where database_name = 'pub'"
+    ).fetchall()
+    for schema, table in tables:
+        text, meanings = described.get(table if schema == MARTS_SCHEMA else f"{schema}.{table}", ("", {}))
+        ref = f'pub."{schema}"."{table}"'
+        if text:
+            con.execute(f"comment on table {ref} is {_literal(text)}")
+        for (column,) in con.execute(
+            "select column_name from duckdb_columns() where database_name = 'pub' and schema_name = ? "
+            "and table_name = ?",
+            [schema, table],
+        ).fetchall():
+            if meanings.get(column):
+                con.execute(f'comment on column {ref}."{column}" is {_literal(meanings[column])}')
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
 def _point_current_at(settings: Settings, target: Path) -> None:
     link = settings.published / f".{CURRENT}-{target.stem}"
     link.unlink(missing_ok=True)
@@ -133,7 +179,7 @@ def withdraw(settings: Settings) -> list[Path]:
 
 
 def _sql(path: Path) -> str:
-    return "'" + str(path).replace("'", "''") + "'"
+    return _literal(str(path))
 
 
 @contextmanager

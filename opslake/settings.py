@@ -92,6 +92,11 @@ class Settings:
         return self.home / "dbt"
 
     @property
+    def dbt_docs(self) -> Path:
+        """dbt's docs site of the models (index.html, manifest.json, catalog.json) that `opslake docs` serves."""
+        return self.dbt_dir / "docs"
+
+    @property
     def dagster_home(self) -> Path:
         """The Dagster instance (run history, event log, schedules)."""
         return self.home / "dagster"

@@ -1,1 +1,2 @@
-"""Reference documents generated from the code: the contracts and the metric definitions."""
+"""Reference documents generated from the code (the contracts, the metric definitions) and the server of dbt's
+docs site."""

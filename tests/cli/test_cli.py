@@ -87,6 +87,8 @@ def test_every_subcommand_has_help():
         "contracts",
         "metrics",
         "sql",
+        "catalog",
+        "docs",
         "erase",
         "lineage",
         "bench",

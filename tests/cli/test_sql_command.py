@@ -172,6 +172,17 @@ def test_what_the_analyst_role_refuses_is_said(published, statement):
     assert "Traceback" not in out.stderr
 
 
+def test_the_raw_lake_under_the_home_is_refused_like_any_file(published):
+    bronze = published.home / "lake" / "bronze" / "audit" / "part-0.parquet"
+    bronze.parent.mkdir(parents=True, exist_ok=True)
+    with duckdb.connect() as con:
+        con.execute(f"copy (select 'jane@acme.example' as actor_email) to '{bronze}'")
+    out = sql(published, f"select * from read_parquet('{bronze}')")
+    assert out.returncode == 2
+    assert "the analyst role reads the published marts only" in out.stderr
+    assert "jane@acme.example" not in out.stdout + out.stderr
+
+
 def test_a_syntax_error_shows_where(published):
     out = sql(published, "selec day from cost_daily")
     assert out.returncode == 2
