@@ -1,4 +1,5 @@
-# Every target sets itself up on a fresh machine: uv (bootstrapped if missing) and the locked environment.
+# Every target sets itself up on a fresh machine: the Debian packages (as root), uv (bootstrapped if missing) and
+# the locked environment.
 # Where opslake writes (OPSLAKE_HOME, default ./.opslake) is decided by opslake itself (opslake/settings.py).
 SHELL := /bin/bash
 export DO_NOT_TRACK := 1
@@ -6,9 +7,12 @@ export UV_SYSTEM_CERTS ?= 1
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 UV := $(shell command -v uv 2>/dev/null || echo $(CURDIR)/.tools/bin/uv)
 
-.PHONY: setup run test dev dashboard bench lint clean
+.PHONY: setup system run test dev dashboard bench lint clean
 
-setup: .venv/.synced
+setup: system .venv/.synced
+
+system:  # the Debian packages of setup/system-packages (fonts and Pango for PDFs, Chromium for the browser test)
+	@bash setup/install-system-packages
 
 $(UV):  # only when no uv is on PATH: a private bootstrap venv that holds uv
 	python3 -m venv .tools && .tools/bin/pip install --quiet uv

@@ -627,6 +627,7 @@ def report_compliance(
     folder."""
     from opslake.publication import NotPublished
     from reports.packs import PackError, Request, generate
+    from reports.render import RendererMissing
 
     settings = Settings.from_env()
     try:
@@ -635,6 +636,8 @@ def report_compliance(
         _fail(str(e), e.hint)
     except PackError as e:
         _fail(str(e), "give --period YYYY-MM of a month the data covers, --framework soc2 or gdpr")
+    except RendererMissing as e:
+        _fail(str(e), "install the system packages of setup/system-packages: `make system` as root")
     except PermissionError as e:
         _fail(str(e), "close the key file to its owner, then run again")
     print(folder)

@@ -75,8 +75,15 @@ def write(report: Report, folder: Path) -> None:
     (folder / PDF).write_bytes(pdf(page))
 
 
+class RendererMissing(RuntimeError):
+    """The PDF renderer's system libraries (Pango) are not installed."""
+
+
 def pdf(page: str) -> bytes:
-    from weasyprint import HTML as Document  # a second's import, paid only when a pack is made
+    try:
+        from weasyprint import HTML as Document  # a second's import, paid only when a pack is made
+    except OSError as missing:  # WeasyPrint loads Pango when imported
+        raise RendererMissing(f"report.pdf cannot be rendered: {missing}") from None
 
     with _quiet(_CHATTY_LOGGERS):
         return Document(string=page).write_pdf()

@@ -1,5 +1,5 @@
 """The app in a real browser (Debian's Chromium driven by Playwright): sign in, open every page from the sidebar,
-and save a screenshot of each. CI installs Chromium (`.ci/run`) and sets ``OPSLAKE_REQUIRE_BROWSER``, so there a
+and save a screenshot of each. `make setup` installs Chromium (as root) and CI sets ``OPSLAKE_REQUIRE_BROWSER``, so there a
 missing browser fails; elsewhere the test is skipped with the reason."""
 
 from __future__ import annotations
