@@ -141,17 +141,18 @@ def _describe(con: duckdb.DuckDBPyConnection, described: dict[str, tuple[str, di
         text, meanings = described.get(table if schema == MARTS_SCHEMA else f"{schema}.{table}", ("", {}))
         ref = f'pub."{schema}"."{table}"'
         if text:
-            con.execute(f"comment on table {ref} is {_literal(text)}")
+            con.execute(f"comment on table {ref} is {sql_literal(text)}")
         for (column,) in con.execute(
             "select column_name from duckdb_columns() where database_name = 'pub' and schema_name = ? "
             "and table_name = ?",
             [schema, table],
         ).fetchall():
             if meanings.get(column):
-                con.execute(f'comment on column {ref}."{column}" is {_literal(meanings[column])}')
+                con.execute(f'comment on column {ref}."{column}" is {sql_literal(meanings[column])}')
 
 
-def _literal(text: str) -> str:
+def sql_literal(text: str) -> str:
+    """``text`` as a SQL string literal (statements written into files, and DDL, take no parameters)."""
     return "'" + text.replace("'", "''") + "'"
 
 
@@ -179,7 +180,7 @@ def withdraw(settings: Settings) -> list[Path]:
 
 
 def _sql(path: Path) -> str:
-    return _literal(str(path))
+    return sql_literal(str(path))
 
 
 @contextmanager

@@ -12,6 +12,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from opslake.dbt_project import MARTS_SCHEMA
+from opslake.publication import sql_literal
 
 CONTROLS = f"{MARTS_SCHEMA}.compliance_controls"
 POPULATION = f"{MARTS_SCHEMA}.compliance_population"
@@ -34,14 +35,10 @@ EXCEPTION_COLUMNS = (
 )
 
 
-def literal(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
-
-
 def _where(month: dt.date, tenant: str | None, **equal: str) -> str:
     tests = [f"month = date '{month.isoformat()}'"]
-    tests += [f"{column} = {literal(value)}" for column, value in equal.items()]
-    tests += [f"tenant_id = {literal(tenant)}"] if tenant else []
+    tests += [f"{column} = {sql_literal(value)}" for column, value in equal.items()]
+    tests += [f"tenant_id = {sql_literal(tenant)}"] if tenant else []
     return " and ".join(tests)
 
 

@@ -212,6 +212,23 @@ def test_a_semicolon_in_a_string_or_comment_does_not_end_the_statement(published
     assert [json.loads(line) for line in out.stdout.splitlines()] == [{"s": "a;\nb"}, {"t": "it's;"}]
 
 
+def test_describe_shows_each_column_s_meaning(published):
+    from opslake.publication import current_path
+
+    with duckdb.connect(str(current_path(published)), read_only=True) as con:
+        expected = con.execute(
+            "select column_name, data_type, comment from duckdb_columns() "
+            "where schema_name = 'marts' and table_name = 'cost_daily' order by column_index"
+        ).fetchall()
+    out = sql(published, "--format", "json", input="describe cost_daily;\nDESCRIBE marts.cost_daily;\n")
+    assert out.returncode == 0, out.stderr
+    rows = [json.loads(line) for line in out.stdout.splitlines()]
+    assert [(r["column"], r["type"], r["meaning"]) for r in rows] == expected * 2
+    assert any(meaning for _, _, meaning in expected)  # the publication commented the real mart's columns
+    unknown = sql(published, input="describe nope;\n")
+    assert unknown.returncode == 1 and "there is no table nope" in unknown.stderr
+
+
 def test_the_prompt_runs_statements_lists_tables_and_keeps_a_history(published):
     published.sql_history.unlink(missing_ok=True)
     env = {**os.environ, **published.env(), "PROMPT_TOOLKIT_NO_CPR": "1", "COLUMNS": "100"}
