@@ -26,9 +26,9 @@ MARK = "_ingested_at"  # the high-water mark of tables that only grow
 class VersionGone(LookupError):
     """A pinned Delta version can no longer be read: an erasure or retention purged the table's history."""
 
-    def __init__(self, table: str, version: int, why: Exception):
+    def __init__(self, table: str, version: int):
         self.table, self.version = table, version
-        super().__init__(f"version {version} of {table} is no longer in the lake ({why})")
+        super().__init__(f"version {version} of {table} is no longer in the lake")
 
 
 def load_sources(
@@ -60,7 +60,7 @@ def load_sources(
                     if versions is None:
                         raise
                     # the version's log is still there, some of its files no longer
-                    raise VersionGone(name, delta.version(), gone) from gone
+                    raise VersionGone(name, delta.version()) from gone
     return loaded
 
 
@@ -70,7 +70,7 @@ def _at_version(uri: str, name: str, version: int | None) -> DeltaTable | None:
     try:
         return DeltaTable(uri, version=version)
     except DeltaError as gone:  # TableNotFoundError included: the table's log no longer reaches back that far
-        raise VersionGone(name, version, gone) from gone
+        raise VersionGone(name, version) from gone
 
 
 def forget_loads(settings: Settings) -> None:

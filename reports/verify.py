@@ -120,13 +120,16 @@ def _recompute(
             f"re-computed from the lake at the current Delta versions: {_at(now)} (the recorded {purged})"
         )
         compared = list(_compare(con, controls, on_stage))
-    explanations = _explanations(settings, versions, generated_at)
+    records = _records_since(settings, versions, generated_at)
+    verdict.lines += [
+        f"since the pack was generated ({generated_at.isoformat()}): {r.detail}" for r in records
+    ]
     for folder, differing in compared:
         if not differing:
             verdict.lines.append(f"{folder.name}: identical at the current versions")
-        elif explanations:
+        elif records:
             verdict.lines.append(
-                f"{folder.name}: differs ({', '.join(differing)}): explained by {'; '.join(explanations)}"
+                f"{folder.name}: differs ({', '.join(differing)}): explained by {'; '.join(r.name for r in records)}"
             )
         else:
             verdict.fail(
@@ -157,41 +160,63 @@ def _differs(con: duckdb.DuckDBPyConnection, csv: Path, sql: str) -> bool:
     return not csv.exists() or queries.csv_bytes(rows) != csv.read_bytes()
 
 
-def _explanations(settings: Settings, versions: dict[str, int], since: dt.datetime) -> list[str]:
-    """The erasures and retention runs after ``since`` that changed a table the compliance marts read, each as
-    a sentence naming the record (a subject's pseudonymous key, never the subject)."""
+@dataclass(frozen=True)
+class Record:
+    """An erasure or retention run that changed what the compliance marts read: ``name`` identifies it (a
+    subject's pseudonymous key, never the subject) and the recorded versions it purged, ``detail`` its changes."""
+
+    at: dt.datetime
+    name: str
+    detail: str
+
+
+def _records_since(settings: Settings, versions: dict[str, int], since: dt.datetime) -> list[Record]:
+    """The erasures and retention runs after ``since`` that changed a table the compliance marts read."""
     sources = {f"{t.layer}/{t.name}" for t in SOURCES}
     found = []
     erasures = lake.read_table(settings.table_uri("governance", ERASURE_LOG))
     for row in [] if erasures is None else erasures.to_pylist():
-        if row["erased_at"] > since:  # an erasure appends to the erasure log, which the GDPR controls read
-            found.append((row["erased_at"], _erasure(row, versions)))
+        if (
+            row["erased_at"] > since
+        ):  # each appends its receipt to the erasure log, which the GDPR controls read
+            changed = [t for t in json.loads(row["tables"]) if t["table"] in sources]
+            found.append(_erasure(row, changed, versions))
     trail = lake.read_table(settings.table_uri("governance", PRIVILEGED_OPERATIONS))
     for row in [] if trail is None else trail.to_pylist():
         if row["operation"] == "retention" and row["outcome"] == "succeeded" and row["started_at"] > since:
             removed = [r for r in json.loads(row["details"]).get("removed", []) if r["table"] in sources]
             if removed:
-                found.append((row["started_at"], _retention(row["started_at"], removed)))
-    return [sentence for _, sentence in sorted(found)]
+                found.append(_retention(row["started_at"], removed, versions))
+    return sorted(found, key=lambda r: r.at)
 
 
-def _erasure(row: dict, versions: dict[str, int]) -> str:
+def _erasure(row: dict, changed: list[dict], versions: dict[str, int]) -> Record:
     requested = row.get("requested_at")
-    changes = []
-    for t in json.loads(row["tables"]):
-        name = t["table"].replace("/", ".")
-        change = f"{t['rows_deleted']} rows deleted, {t['rows_redacted']} redacted in {t['table']}"
-        if name in versions and versions[name] <= t["version_before"]:
-            change += f" (version {versions[name]} of {name}, recorded by the pack, was purged by it)"
-        changes.append(change)
-    return (
-        f"erasure of subject key {row['subject_key']}"
-        + (f" requested at {requested.isoformat()}" if requested else "")
-        + f", erased at {row['erased_at'].isoformat()}: "
-        + ("; ".join(changes) or "no rows")
+    name = f"erasure of subject key {row['subject_key']}" + (
+        f" (requested {requested.isoformat()})" if requested else ""
+    )
+    name += f" on {row['erased_at'].isoformat()}" + _purged(
+        {t["table"]: t["version_before"] for t in changed}, versions
+    )
+    counts = [f"{t['table']} {t['rows_deleted']}/{t['rows_redacted']}" for t in changed]
+    return Record(
+        row["erased_at"],
+        name,
+        f"{name}; rows deleted/redacted: {', '.join(counts) or 'none'}; receipt logged",
     )
 
 
-def _retention(at: dt.datetime, removed: list[dict]) -> str:
-    changes = [f"{r['rows']} rows of {r['table']} dated before {r['cutoff']} deleted" for r in removed]
-    return f"retention run at {at.isoformat()}: {', '.join(changes)} (their history purged)"
+def _retention(at: dt.datetime, removed: list[dict], versions: dict[str, int]) -> Record:
+    name = f"retention run on {at.isoformat()}" + _purged({r["table"]: None for r in removed}, versions)
+    counts = [f"{r['table']} {r['rows']} dated before {r['cutoff']}" for r in removed]
+    return Record(at, name, f"{name}; rows deleted: {', '.join(counts)}")
+
+
+def _purged(changed: dict[str, int | None], versions: dict[str, int]) -> str:
+    """The pack's recorded versions a change purged (with the history of a table it changed: every earlier one)."""
+    gone = [
+        f"version {versions[dotted]} of {dotted}"
+        for table, before in sorted(changed.items())
+        if (dotted := table.replace("/", ".")) in versions and (before is None or versions[dotted] <= before)
+    ]
+    return f"; {', '.join(gone)} {'was' if len(gone) == 1 else 'were'} removed by it" if gone else ""
