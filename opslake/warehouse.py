@@ -45,32 +45,36 @@ def load_sources(
     so that a figure can be re-computed from the data it was computed from; a table it does not name is not
     loaded, and a version whose history was purged raises ``VersionGone``.
     """
+    # every table opened first: a pinned version that was purged raises before anything is copied
+    opened = [(table, _open(settings, table, versions)) for table in tables]
     loaded = {}
     with duckdb.connect(str(settings.warehouse)) as con:
         con.execute(f"create table if not exists {LOADS} (table_name varchar primary key, version bigint)")
-        for table in tables:
-            name = f"{table.layer}.{table.name}"
-            uri = settings.table_uri(table.layer, table.name)
-            delta = lake.open_table(uri) if versions is None else _at_version(uri, name, versions.get(name))
-            if delta is not None:
-                con.execute(f"create schema if not exists {table.layer}")
-                try:
-                    loaded[name] = _load_one(con, table, delta)
-                except (DeltaError, OSError, duckdb.Error) as gone:
-                    if versions is None:
-                        raise
-                    # the version's log is still there, some of its files no longer
-                    raise VersionGone(name, delta.version()) from gone
+        for table, delta in opened:
+            if delta is None:
+                continue
+            con.execute(f"create schema if not exists {table.layer}")
+            try:
+                loaded[f"{table.layer}.{table.name}"] = _load_one(con, table, delta)
+            except (DeltaError, OSError, duckdb.Error) as gone:
+                if versions is None:
+                    raise
+                # the version's log is still there, some of its files no longer
+                raise VersionGone(f"{table.layer}.{table.name}", delta.version()) from gone
     return loaded
 
 
-def _at_version(uri: str, name: str, version: int | None) -> DeltaTable | None:
-    if version is None:
+def _open(settings: Settings, table: LakeTable, versions: Mapping[str, int] | None) -> DeltaTable | None:
+    uri = settings.table_uri(table.layer, table.name)
+    if versions is None:
+        return lake.open_table(uri)
+    name = f"{table.layer}.{table.name}"
+    if name not in versions:
         return None
     try:
-        return DeltaTable(uri, version=version)
+        return DeltaTable(uri, version=versions[name])
     except DeltaError as gone:  # TableNotFoundError included: the table's log no longer reaches back that far
-        raise VersionGone(name, version) from gone
+        raise VersionGone(name, versions[name]) from gone
 
 
 def forget_loads(settings: Settings) -> None:
