@@ -45,7 +45,9 @@ def compliance_marts(
             load_sources(scratch, versions=versions)
             on_stage("building the compliance marts (dbt)")
             dbt_project.run(scratch, BUILD)
-            with duckdb.connect(str(scratch.warehouse), read_only=True) as con:
+            # a pack's query.sql is run here: like an analyst's, it reaches no file and loads no extension
+            config = {"enable_external_access": False}
+            with duckdb.connect(str(scratch.warehouse), read_only=True, config=config) as con:
                 yield con
         finally:
             _discard(scratch)
