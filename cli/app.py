@@ -653,19 +653,22 @@ def report_verify(
         typer.Option(help="The signer's public key; default this installation's signing-key.pub."),
     ] = None,
 ) -> None:
-    """Check a pack's hashes and signature, and re-compute its figures on the current publication; exit 1 when
-    it does not hold."""
-    from opslake.publication import NotPublished
+    """Check a pack's hashes and signature, and re-compute its figures from the lake at the Delta versions it
+    records; exit 1 when it does not hold (a difference an erasure or retention since explains does not fail)."""
     from reports.verify import verify
 
     settings = Settings.from_env()
     key = public_key or settings.signing_public_key_path
     if not key.exists():
         _fail(f"no public key at {key}", "give --public-key, the signing-key.pub published beside the packs")
-    try:
-        verdict = verify(settings, pack, key)
-    except NotPublished as e:
-        _fail(str(e), "run `opslake run`: figures are re-computed on the publication")
+    with console.status("re-computing the figures") as status:
+        try:
+            verdict = verify(settings, pack, key, on_stage=status.update)
+        except dbt_project.DbtError as e:
+            _fail(
+                f"the figures could not be re-computed: {e}",
+                "run `opslake run` to see whether the lake builds",
+            )
     for line in verdict.lines:
         print(line)
     print(f"{pack}: {'holds' if verdict.holds else 'DOES NOT HOLD'}")

@@ -87,6 +87,11 @@ class Settings:
         return self.home / "reports"
 
     @property
+    def recompute(self) -> Path:
+        """The scratch home where `opslake report verify` builds marts from the lake at a pack's versions."""
+        return self.home / "recompute"
+
+    @property
     def dbt_dir(self) -> Path:
         """dbt's profile, target (manifest, run artefacts) and logs for this home."""
         return self.home / "dbt"

@@ -5,11 +5,12 @@ Readers never open it: they read the publication (``opslake.publication``).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 import duckdb
 import pyarrow.dataset as ds
 from deltalake import DeltaTable, write_deltalake
+from deltalake.exceptions import DeltaError
 
 from opslake import lake
 from opslake.dbt_project import MARTS_SCHEMA
@@ -22,23 +23,58 @@ LOADS = "main.lake_loads"  # the Delta version each warehouse copy was last load
 MARK = "_ingested_at"  # the high-water mark of tables that only grow
 
 
-def load_sources(settings: Settings, tables: Iterable[LakeTable] = SOURCES) -> dict[str, int]:
+class VersionGone(LookupError):
+    """A pinned Delta version can no longer be read: an erasure or retention purged the table's history."""
+
+    def __init__(self, table: str, version: int):
+        self.table, self.version = table, version
+        super().__init__(f"version {version} of {table} is no longer in the lake")
+
+
+def load_sources(
+    settings: Settings, tables: Iterable[LakeTable] = SOURCES, versions: Mapping[str, int] | None = None
+) -> dict[str, int]:
     """Bring the warehouse copies ``<layer>.<table>`` up to date with the lake; return rows loaded per table.
 
     The one way lake data reaches dbt: its sources read these copies. Silver only grows between builds (rows
     are appended past a high-water mark of ``_ingested_at``), so a new day of data costs a day's rows here.
     When a table was changed otherwise since the last load (an erasure, a retention delete, a new column, a
     silver rebuilt with a new masking), or has no high-water mark, the copy is replaced whole.
+
+    ``versions`` (by ``<layer>.<table>``, as ``LOADS`` records them) loads the lake as it was (Delta time travel),
+    so that a figure can be re-computed from the data it was computed from; a table it does not name is not
+    loaded, and a version whose history was purged raises ``VersionGone``.
     """
+    # every table opened first: a pinned version that was purged raises before anything is copied
+    opened = [(table, _open(settings, table, versions)) for table in tables]
     loaded = {}
     with duckdb.connect(str(settings.warehouse)) as con:
         con.execute(f"create table if not exists {LOADS} (table_name varchar primary key, version bigint)")
-        for table in tables:
-            delta = lake.open_table(settings.table_uri(table.layer, table.name))
-            if delta is not None:
-                con.execute(f"create schema if not exists {table.layer}")
+        for table, delta in opened:
+            if delta is None:
+                continue
+            con.execute(f"create schema if not exists {table.layer}")
+            try:
                 loaded[f"{table.layer}.{table.name}"] = _load_one(con, table, delta)
+            except (DeltaError, OSError, duckdb.Error) as gone:
+                if versions is None:
+                    raise
+                # the version's log is still there, some of its files no longer
+                raise VersionGone(f"{table.layer}.{table.name}", delta.version()) from gone
     return loaded
+
+
+def _open(settings: Settings, table: LakeTable, versions: Mapping[str, int] | None) -> DeltaTable | None:
+    uri = settings.table_uri(table.layer, table.name)
+    if versions is None:
+        return lake.open_table(uri)
+    name = f"{table.layer}.{table.name}"
+    if name not in versions:
+        return None
+    try:
+        return DeltaTable(uri, version=versions[name])
+    except DeltaError as gone:  # TableNotFoundError included: the table's log no longer reaches back that far
+        raise VersionGone(name, versions[name]) from gone
 
 
 def forget_loads(settings: Settings) -> None:

@@ -16,6 +16,7 @@ from orchestration.defs.governance.erasure_log import erasure_log
 from orchestration.defs.governance.retention import retention, retention_schedule
 from orchestration.defs.lineage.assets import lineage_edges
 from orchestration.defs.quality.checks import quality_checks
+from orchestration.defs.reports.packs import compliance_pack_job, monthly_gdpr_pack, weekly_soc2_pack
 from orchestration.defs.serving.assets import published_warehouse
 from orchestration.defs.silver.assets import silver_assets
 from orchestration.defs.transforms.assets import dbt_models
@@ -42,8 +43,8 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         ],
         asset_checks=quality_checks(manifest),
         sensors=[landing_sensor, transforms_automation],
-        jobs=[retention],
-        schedules=[retention_schedule],
+        jobs=[retention, compliance_pack_job],
+        schedules=[retention_schedule, weekly_soc2_pack, monthly_gdpr_pack],
         executor=dg.in_process_executor,  # a run's steps in its one process: the `lake` resource's lock covers all
         resources={
             "lake": LakeResource.of(settings),

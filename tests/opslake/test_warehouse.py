@@ -6,11 +6,12 @@ import datetime as dt
 
 import duckdb
 import pyarrow as pa
+import pytest
 from deltalake import DeltaTable
 
 from opslake import lake
 from opslake.tables import LakeTable
-from opslake.warehouse import load_sources
+from opslake.warehouse import LOADS, VersionGone, load_sources
 
 T0 = dt.datetime(2026, 9, 14, 8, 0, tzinfo=dt.UTC)
 USAGE = LakeTable("silver", "usage")
@@ -68,3 +69,27 @@ def test_a_table_without_a_high_water_mark_is_copied_whole_when_it_changes(setti
     assert load_sources(settings, [log]) == {"governance.erasure_log": 3}
     with duckdb.connect(str(settings.warehouse), read_only=True) as con:
         assert con.execute("select count(*) from governance.erasure_log").fetchone()[0] == 3
+
+
+def test_pinned_versions_load_the_lake_as_it_was_until_a_purge_removes_them(settings):
+    """Time travel for re-computation: the copy holds the version's rows (and records that version); a table not
+    pinned is not loaded; once history is purged (erasure, retention), the version is gone with a sentence."""
+    uri = settings.table_uri("silver", "usage")
+    lake.append(uri, _rows(range(0, 3), T0), partition_by=["event_date"])
+    lake.append(uri, _rows(range(3, 5), T0 + dt.timedelta(hours=1)), partition_by=["event_date"])
+    DeltaTable(uri).delete("event_id = 'e-1'")  # version 2
+    pinned = {"silver.usage": 1}
+    assert load_sources(settings, [USAGE, LakeTable("silver", "audit")], versions=pinned) == {
+        "silver.usage": 5
+    }
+    assert _copy(settings) == [f"e-{i}" for i in range(5)]
+    with duckdb.connect(str(settings.warehouse), read_only=True) as con:
+        assert con.execute(f"select table_name, version from {LOADS}").fetchall() == [("silver.usage", 1)]
+
+    lake.purge_history(DeltaTable(uri))
+    settings.warehouse.unlink()
+    with pytest.raises(VersionGone, match=r"^version 1 of silver.usage is no longer in the lake$"):
+        load_sources(settings, [USAGE], versions=pinned)
+    assert load_sources(settings, [USAGE], versions={"silver.usage": DeltaTable(uri).version()}) == {
+        "silver.usage": 4
+    }
