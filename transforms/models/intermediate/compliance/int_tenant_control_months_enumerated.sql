@@ -1,7 +1,9 @@
 {%- set operator_tenant = var('operator_tenant') -%}
--- Every tenant x control x month from the first month of data (or of an erasure request) to the latest one, so
--- that a control tested on an empty population shows as `not_applicable` rather than as a missing row. Tenants are
--- those with any audit, usage, incident or delivery record, plus the operator tenant (which answers for erasures).
+-- Every tenant x control x month from the tenant's first month of data to the latest month of data, so that a
+-- control tested on an empty population shows as `not_applicable` rather than as a missing row; a tenant is not
+-- tested before it has data, so a tenant first seen later adds no rows to closed months. Tenants are those with
+-- any audit, usage, incident or delivery record, plus the operator tenant (which answers for erasures, from the
+-- first month of any data or erasure request).
 with
 
 audit_events as (
@@ -52,14 +54,6 @@ activity as (
 
 ),
 
-tenants as (
-
-    select distinct tenant_id from activity
-    union
-    select '{{ operator_tenant }}' as tenant_id
-
-),
-
 -- erasure requests may predate the other data; their months are reported too
 moments as (
 
@@ -78,6 +72,18 @@ months as (
     ))::date as month
     from moments
 
+),
+
+tenants as (
+
+    select tenant_id, min(date_trunc('month', occurred_at))::date as first_month
+    from activity
+    where tenant_id <> '{{ operator_tenant }}'
+    group by tenant_id
+    union all
+    select '{{ operator_tenant }}' as tenant_id, min(month) as first_month
+    from months
+
 )
 
 select
@@ -89,4 +95,5 @@ select
     months.month
 from tenants
 cross join controls
-cross join months
+inner join months
+    on months.month >= tenants.first_month
