@@ -175,10 +175,9 @@ def _records_since(settings: Settings, versions: dict[str, int], since: dt.datet
     sources = {f"{t.layer}/{t.name}" for t in SOURCES}
     found = []
     erasures = lake.read_table(settings.table_uri("governance", ERASURE_LOG))
+    # each erasure appends its receipt to the erasure log, which the GDPR controls read
     for row in [] if erasures is None else erasures.to_pylist():
-        if (
-            row["erased_at"] > since
-        ):  # each appends its receipt to the erasure log, which the GDPR controls read
+        if row["erased_at"] > since:
             changed = [t for t in json.loads(row["tables"]) if t["table"] in sources]
             found.append(_erasure(row, changed, versions))
     trail = lake.read_table(settings.table_uri("governance", PRIVILEGED_OPERATIONS))

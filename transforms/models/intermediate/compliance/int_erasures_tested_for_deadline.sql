@@ -20,7 +20,10 @@ population as (
         '{{ operator_tenant }}' as tenant_id,
         'GDPR-ART17-ERASURE' as control_id,
         date_trunc('month', requested_at)::date as month,
-        subject_key || '@' || strftime(requested_at, '%Y-%m-%dT%H:%M:%SZ') as population_item_id,
+        -- the request's item id names a digest of the subject's key, never the key: once erased, the key stays
+        -- in the erasure log only, while every tested request is published (compliance_population)
+        'erasure-' || left(sha256(subject_key), 16) || '@' || strftime(requested_at, '%Y-%m-%dT%H:%M:%SZ')
+            as population_item_id,
         requested_at as occurred_at,
         subject_key,
         erased_at,
