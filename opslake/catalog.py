@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass
 
 from opslake import dbt_project, health
 from opslake.dbt_project import MARTS_SCHEMA
-from opslake.publication import open_current
+from opslake.publication import analyst_name, open_current
 from opslake.settings import Settings
 
 DEFINITIONS = "docs/metrics.md"  # the marts' definitions, generated from their YAML by `opslake metrics`
@@ -52,16 +52,12 @@ def catalog(settings: Settings, table: str | None = None) -> list[Table]:
             "order by schema_name <> ?, schema_name, table_name",
             [MARTS_SCHEMA],
         ).fetchall()
-        names = {_name(schema, name): (schema, name, comment) for schema, name, comment in found}
+        names = {analyst_name(schema, name): (schema, name, comment) for schema, name, comment in found}
         if table is not None and table not in names:
             raise UnknownTable(table, list(names))
         wanted = [table] if table is not None else list(names)
         manifest = dbt_project.load_manifest(dbt_project.prepare_manifest(settings))
         return [_table(con, manifest, name, *names[name]) for name in wanted]
-
-
-def _name(schema: str, table: str) -> str:
-    return table if schema == MARTS_SCHEMA else f"{schema}.{table}"
 
 
 def _table(con, manifest: dict, name: str, schema: str, table: str, comment: str | None) -> Table:

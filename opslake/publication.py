@@ -277,6 +277,11 @@ def query(settings: Settings, sql: str, timeout: float) -> pa.Table | None:
             timer.cancel()
 
 
+def analyst_name(schema: str, table: str) -> str:
+    """A published table's name as an analyst queries it: marts unqualified (first on the search path)."""
+    return table if schema == MARTS_SCHEMA else f"{schema}.{table}"
+
+
 def readable_tables(settings: Settings) -> dict[str, int]:
     """The tables an analyst can read in the current publication, marts first and unqualified (they are first
     on the search path), with their row counts."""
@@ -287,8 +292,8 @@ def readable_tables(settings: Settings) -> dict[str, int]:
             [MARTS_SCHEMA],
         ).fetchall()
         return {
-            (table if schema == MARTS_SCHEMA else f"{schema}.{table}"): con.execute(
-                f'select count(*) from "{schema}"."{table}"'
-            ).fetchall()[0][0]
+            analyst_name(schema, table): con.execute(f'select count(*) from "{schema}"."{table}"').fetchall()[
+                0
+            ][0]
             for schema, table in names
         }
