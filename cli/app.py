@@ -774,6 +774,41 @@ def bench_pages(
         out.write_text(json.dumps(run, indent=2) + "\n")
 
 
+@bench_app.command("webhooks")
+def bench_webhooks(
+    seconds: Annotated[float, typer.Option(help="Seconds of load on each side.")] = 20,
+    connections: Annotated[int, typer.Option(help="Concurrent connections wrk keeps open.")] = 32,
+    kill_after: Annotated[
+        float, typer.Option(help="Seconds into the run when the receiver is SIGKILLed.")
+    ] = 8,
+    out: Annotated[Path | None, typer.Option(help="Write the figures as JSON here.")] = None,
+) -> None:
+    """The webhook receiver under wrk, killed and restarted mid-run, against a bare ASGI floor; then every
+    acknowledged delivery is looked for in bronze, exactly once."""
+    from cli.bench.webhooks import WrkMissing, run_benchmark
+
+    try:
+        m = run_benchmark(seconds, connections, kill_after, echo=console.print)
+    except WrkMissing:
+        _fail("wrk, the load tool, is not installed", "install it: `apt-get install -y wrk`")
+    for name, run in (("floor", m.floor), ("receiver", m.receiver)):
+        console.print(
+            f"{name}: {run.per_second:,.0f} acknowledged/s, p50 {run.p50_ms:.1f} ms, p99 {run.p99_ms:.1f} ms, "
+            f"max {run.max_ms:.0f} ms, {run.errors:,} errors"
+        )
+    console.print(
+        f"floor / receiver throughput {m.ratio:.2f}x | restart after SIGKILL {m.restart_seconds:.2f}s | "
+        f"acknowledged {m.receiver.acknowledged:,} ({m.distinct_acknowledged:,} distinct), in bronze "
+        f"{m.in_bronze:,}, missing "
+        f"{m.acknowledged_missing}, duplicated {m.duplicated_in_bronze}"
+    )
+    if out:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(m.as_dict(), indent=2) + "\n")
+    if m.acknowledged_missing or m.duplicated_in_bronze:
+        _fail("an acknowledged delivery is missing from bronze or stored twice", "report this as a bug")
+
+
 def main() -> None:
     # Dagster flags APIs it still calls beta (code references, backfill policies) on every load: noise to users.
     warnings.filterwarnings("ignore", message=r".* is currently in beta")
