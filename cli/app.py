@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import enum
 import json
 import os
 import sys
@@ -18,7 +19,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from cli.catalog import CatalogFormat
-from cli.errors import error_markup
+from cli.errors import BUSY, error_markup
 from cli.serve import serve_app
 from cli.sql import MAX_ROWS, TIMEOUT, Format, Output, Problem
 from opslake import dbt_project, lake
@@ -54,7 +55,6 @@ def _progress() -> Progress:
     )
 
 
-BUSY = 75  # EX_TEMPFAIL: another writer held the lake; the same command may simply be run again later
 Wait = Annotated[
     float,
     typer.Option(
@@ -91,6 +91,11 @@ def _writing(settings: Settings, operation: str, wait: float) -> Iterator[None]:
         _fail("stopped while waiting for the lake; nothing was changed", "run this again when you like", 130)
 
 
+class DataFormat(enum.StrEnum):
+    canonical = "canonical"
+    native = "native"
+
+
 @app.command()
 def generate(
     out_dir: Annotated[Path, typer.Argument(help="Folder to write one sub-folder per domain into.")],
@@ -102,6 +107,14 @@ def generate(
         str | None,
         typer.Option(help="Last day (YYYY-MM-DD, UTC); default today. Nothing after now is written."),
     ] = None,
+    data_format: Annotated[
+        DataFormat,
+        typer.Option(
+            "--format",
+            help="canonical: every record in opslake's contracts. native: pull requests, deployments, work items "
+            "and PagerDuty's incidents as GitHub, Jira and PagerDuty send them (webhook deliveries).",
+        ),
+    ] = DataFormat.canonical,
 ) -> None:
     """Write a deterministic, realistic data set of the platform's operations."""
     import datetime as dt
@@ -118,6 +131,7 @@ def generate(
             events=events,
             seed=seed,
             end=end_day,
+            native=data_format is DataFormat.native,
             progress=lambda domain, n: bar.update(task, advance=n, description=f"generating {domain}"),
         )
         bar.update(task, completed=sum(counts.values()), total=sum(counts.values()))
@@ -513,7 +527,7 @@ def _generate_into_landing(landing: Path) -> None:
 
     with _progress() as bar:
         task = bar.add_task("generating demo data", total=500_000)
-        run_generator(landing, progress=lambda domain, n: bar.advance(task, n))
+        run_generator(landing, native=True, progress=lambda domain, n: bar.advance(task, n))
 
 
 @app.command()
@@ -807,6 +821,36 @@ def bench_webhooks(
         out.write_text(json.dumps(m.as_dict(), indent=2) + "\n")
     if m.acknowledged_missing or m.duplicated_in_bronze:
         _fail("an acknowledged delivery is missing from bronze or stored twice", "report this as a bug")
+
+
+@bench_app.command("freshness")
+def bench_freshness(
+    refresh: Annotated[float, typer.Option(help="The receiver's micro-batch interval in seconds.")] = 5,
+    segment_seconds: Annotated[float, typer.Option(help="Seconds before a landing segment is closed.")] = 1,
+    out: Annotated[Path | None, typer.Option(help="Write the figures as JSON here.")] = None,
+) -> None:
+    """Seconds from a webhook's acknowledgement to the published marts showing it (the receiver and its
+    micro-batch loop running on this home), against `opslake run` with nothing new. Adds one incident: use a
+    demo home."""
+    from cli.bench.freshness import measure
+    from opslake.publication import NotPublished, current
+
+    settings = Settings.from_env()
+    try:
+        current(settings)
+    except NotPublished:
+        _fail(
+            "nothing has been published yet", "run `opslake run` first: freshness is measured on a built home"
+        )
+    f = measure(settings, refresh, segment_seconds, echo=console.print)
+    console.print(
+        f"acknowledged in {f.acknowledged_ms:.0f} ms; published {f.acknowledged_to_published_seconds:.1f} s later "
+        f"(refresh runs: {', '.join(f'{s:.1f}s' for s in f.refresh_runs_seconds) or 'none logged'}); "
+        f"`opslake run` with nothing new {f.noop_run_seconds:.1f} s; ratio {f.ratio:.2f}x"
+    )
+    if out:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(f.as_dict(), indent=2) + "\n")
 
 
 def main() -> None:

@@ -22,6 +22,13 @@ def webhooks(
     segment_seconds: Annotated[
         float, typer.Option(help="Seconds after which a landing segment is closed, ready for ingestion.")
     ] = 5.0,
+    refresh: Annotated[
+        float,
+        typer.Option(
+            help="Every this many seconds, build what landed into the marts and the publication (`opslake run` "
+            "in a child process); 0: leave it to the Dagster landing sensor or to `opslake run`."
+        ),
+    ] = 0,
 ) -> None:
     """Receive GitHub, PagerDuty and Jira webhooks at /webhooks/<source>: each signed delivery is written to
     landing/<source>/ and fsynced before it is answered 202."""
@@ -46,6 +53,11 @@ def webhooks(
                     f"{name}: http://{host}:{port}/webhooks/{name}  (secrets: {secrets_file(settings, source)})",
                     soft_wrap=True,
                 )
+            if refresh > 0:
+                from cli import refresh as micro_batches
+
+                micro_batches.start(settings, refresh)
+                console.print(f"building what lands into the publication every {refresh:g} s")
             uvicorn.run(
                 app,
                 host=host,

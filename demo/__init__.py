@@ -1,7 +1,8 @@
 """Deterministic, coherent synthetic operations data of a multi-tenant SaaS platform.
 
 ``generate`` writes one folder per domain (audit, usage, incident, delivery: one JSONL file per day; cost: one
-FOCUS CSV export per month). A small world (tenants, people, services, ARTs and teams) and a schedule of
+FOCUS CSV export per month). With ``native`` the records a real installation receives from GitHub, Jira and
+PagerDuty are written as those systems send them instead, one folder per source (see ``demo.native``). A small world (tenants, people, services, ARTs and teams) and a schedule of
 deployments and incidents are built from the seed; then every day is generated and written on its own, so
 memory stays flat however many events are asked for. Nothing that happens after the moment of generation is
 written, as in a real feed: the day of ``now`` stops there.
@@ -19,9 +20,10 @@ from demo.base import EventIds, day_name
 from demo.cost import CostLedger
 from demo.delivery import Delivery
 from demo.incident import incident_day
+from demo.native import NativeFeed
 from demo.plan import Plan
 from demo.world import build_world
-from demo.writer import CostWriter, jsonl, write_day
+from demo.writer import CostWriter, give_ids, jsonl, write_day
 from opslake.tables import DOMAINS
 
 __all__ = ["generate"]
@@ -36,6 +38,7 @@ def generate(
     seed: int = 7,
     end: date | None = None,
     now: datetime | None = None,
+    native: bool = False,
     progress: Callable[[str, int], None] | None = None,
 ) -> dict[str, int]:
     """Write ``days`` days ending on ``end`` (default: the UTC day of ``now``) of about ``events`` records.
@@ -44,7 +47,7 @@ def generate(
     day not over yet stops there and days after it stay empty. Returns the records written per domain.
     ``progress(domain, n)`` is called after each day's file of ``n`` records. The same arguments always give
     byte-identical files; files of the same names in ``out_dir`` are overwritten, others are left alone. Large
-    runs use worker processes.
+    runs use worker processes. With ``native``, the counts name the native deliveries per source too.
     """
     if days < 1 or tenants < 1 or events < 0:
         raise ValueError("days and tenants must be at least 1 and events not negative")
@@ -61,6 +64,9 @@ def generate(
     root = Path(out_dir)
     cost = CostWriter(root)
     counts = dict.fromkeys(DOMAINS, 0)
+    feed = NativeFeed() if native else None
+    if feed:
+        counts.update(dict.fromkeys(feed.sources, 0))
 
     def emit(domain: str, n: int, name: str | None = None, data: bytes | bytearray = b"") -> None:
         if name:
@@ -74,10 +80,18 @@ def generate(
             name = day_name(world.day_start(day))
             emit("usage", activity.usage_records)
             emit("audit", activity.audit_records)
-            incidents = incident_day(world, plan, day)
-            emit("incident", len(incidents), name, jsonl(incidents, incident_ids, day))
-            work = delivery.day_records(day)
-            emit("delivery", len(work), name, jsonl(work, delivery_ids, day))
+            for domain, records, ids in (
+                ("incident", incident_day(world, plan, day), incident_ids),
+                ("delivery", delivery.day_records(day), delivery_ids),
+            ):
+                if feed is None:
+                    emit(domain, len(records), name, jsonl(records, ids, day))
+                    continue
+                give_ids(records, ids, day)
+                records, deliveries = feed.split(records)
+                emit(domain, len(records), name, jsonl(records))
+                for source, wrappers in deliveries.items():
+                    emit(source, len(wrappers), name, jsonl(wrappers))
             emit("cost", cost.write(name, ledger.rows(day, activity.totals)))
     finally:
         cost.close()

@@ -12,16 +12,24 @@ from demo.cost import HEADER
 _OPTION = orjson.OPT_APPEND_NEWLINE
 
 
-def jsonl(records: list[dict], ids: EventIds, day: int) -> bytearray:
-    """The records as JSON lines, each given its event id; consumes ``records`` to keep memory flat."""
+def jsonl(records: list[dict], ids: EventIds | None = None, day: int = 0) -> bytearray:
+    """The records as JSON lines, each given its event id (unless ``ids`` is None: then they have theirs);
+    consumes ``records`` to keep memory flat."""
     dumps = orjson.dumps
     data = bytearray()  # appending keeps allocation cheap; many live small bytes objects would not
-    for i, event_id in enumerate(ids.block(day, len(records))):
-        rec, records[i] = records[i], None
-        rec["event_id"] = event_id
+    if ids is not None:
+        give_ids(records, ids, day)
+    for i, rec in enumerate(records):
+        records[i] = None
         data += dumps(rec, option=_OPTION)
     records.clear()
     return data
+
+
+def give_ids(records: list[dict], ids: EventIds, day: int) -> None:
+    """Set each of a day's records' event id (the same ids whatever format the records are written in)."""
+    for rec, event_id in zip(records, ids.block(day, len(records)), strict=True):
+        rec["event_id"] = event_id
 
 
 def write_day(root: Path, domain: str, date: str, data: bytes | bytearray) -> None:

@@ -15,6 +15,7 @@ from ingestion.contracts import contract_for
 from ingestion.native.ingest import ingest_native, native_sources
 from ingestion.pipeline import IngestReport, Progress, file_sha256, ingest
 from ingestion.readers import UNREADABLE, UnsupportedFile, csv_chunks, file_format, jsonl_blocks
+from ingestion.webhooks.journal import RECEIVED_AT
 from opslake.permissions import owner_only
 from opslake.settings import Settings
 
@@ -71,14 +72,17 @@ def event_date_range(domain: str, paths: list[Path]) -> tuple[dt.date, dt.date] 
     """Earliest and latest event date named in the files, read cheaply without validating them.
 
     Used to choose which daily partitions a run of the bronze asset covers; ingestion itself never
-    depends on it, so an approximate answer cannot lose or misplace a record.
+    depends on it, so an approximate answer cannot lose or misplace a record. A native source's deliveries are
+    dated by when they were received (the receiver's ``received_at``), which is when their events happened to
+    within the sender's retries.
     """
     contract = contract_for(domain)
     time_field = contract.field(contract.time_from or contract.time_field)
     dates: list[str] = []
     for path in paths:
         with contextlib.suppress(*UNREADABLE):  # ingestion quarantines an unreadable file; no dates here
-            dates += _named_dates(path, time_field.input_name)
+            for name in (time_field.input_name, RECEIVED_AT):
+                dates += _named_dates(path, name)
     valid = [dt.date.fromisoformat(d) for d in dates if _is_date(d)]
     return (min(valid), max(valid)) if valid else None
 

@@ -26,6 +26,7 @@ SEGMENT_SUFFIX = ".jsonl"
 OPEN_SUFFIX = ".jsonl.tmp"
 SEGMENT_SECONDS = 5.0  # an open segment is closed (ready for ingestion) after this long
 SEGMENT_BYTES = 64 * 1024 * 1024
+RECEIVED_AT = "received_at"  # the landed wrapper's key for when the receiver took the delivery
 LOCK = "webhooks"  # locks/webhooks.lock: held by the receiver while it runs
 CLOSE, STOP = "close", "stop"  # what the writer is asked besides writing lines
 

@@ -21,7 +21,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from ingestion.webhooks.journal import SEGMENT_SECONDS, Journal
+from ingestion.webhooks.journal import RECEIVED_AT, SEGMENT_SECONDS, Journal
 from ingestion.webhooks.signatures import ActiveSecrets, signed
 from ingestion.webhooks.sources import SOURCES, Source
 from opslake.settings import Settings
@@ -119,7 +119,7 @@ def _landed_line(source: Source, request: Request, body: bytes, delivery: str) -
     record = {
         "event": event or None,
         "delivery": delivery or None,
-        "received_at": dt.datetime.now(dt.UTC).isoformat(),
+        RECEIVED_AT: dt.datetime.now(dt.UTC).isoformat(),
         "payload": payload,
     }
     return orjson.dumps(record) + b"\n"

@@ -1,3 +1,5 @@
+{{ config(meta={'dagster': {'ref': {'name': 'compliance_population'}}}) }}
+-- Attached to compliance_population as its Dagster asset check (the test reads the controls too).
 -- Every control row's population and exceptions are the count of its items and of its failed items in
 -- compliance_population: the population an auditor samples is the one the figure counts.
 with
