@@ -1,9 +1,11 @@
 """Ingest files of native payloads: each payload mapped by its source's adapter, then stored like canonical events.
 
-A file is JSON lines or one JSON array of payloads (bare, or in the receiver's wrapper). Every payload ends as
-exactly one of accepted, duplicate, quarantined (with the adapter's or the contract's reason, its raw bytes kept)
-or ``ignored:<kind>``, so ``read == accepted + duplicates + quarantined + sum(ignored)``; exactly-once holds as for
-canonical events, on the event ids the adapters derive from the sources' delivery or event ids.
+A file is JSON lines or one JSON array of payloads (bare, or in the receiver's wrapper). An adapter maps a payload
+to one outcome or several (a Jira changelog holds many changes); each outcome counts once in ``read`` and ends as
+exactly one of accepted, duplicate, quarantined (with the adapter's or the contract's reason, the payload's raw
+bytes kept) or ``ignored:<kind>``, so ``read == accepted + duplicates + quarantined + sum(ignored)``. A payload
+that yields no record is one outcome (ignored or quarantined), never none. Exactly-once holds as for canonical
+events, on the event ids the adapters derive from the sources' delivery, event or change ids.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from opslake.settings import Settings
 @dataclass(frozen=True)
 class Adapter:
     domains: tuple[str, ...]  # the first takes what cannot be read or mapped
-    adapt: Callable[[Delivery], Outcome]
+    adapt: Callable[[Delivery], list[Outcome]]  # at least one outcome per payload
 
 
 ADAPTERS = {"pagerduty": Adapter((pagerduty.DOMAIN,), pagerduty.adapt)}
@@ -73,16 +75,16 @@ def _ingest_file(
             for line, raw, record, reason in zip(
                 native.lines, native.raws, native.records, native.reasons, strict=True
             ):
-                outcome = _adapt(adapter, record, reason)
-                if outcome.ignored:
-                    ignored.read += 1
-                    ignored.ignored[f"ignored:{outcome.ignored}"] += 1
-                    continue
-                parsed = by_domain.setdefault(outcome.domain, Parsed([], [], [], []))
-                parsed.lines.append(line)
-                parsed.raws.append(raw)
-                parsed.records.append(outcome.record)
-                parsed.reasons.append(outcome.reason)
+                for outcome in _adapt(adapter, record, reason):
+                    if outcome.ignored:
+                        ignored.read += 1
+                        ignored.ignored[f"ignored:{outcome.ignored}"] += 1
+                        continue
+                    parsed = by_domain.setdefault(outcome.domain, Parsed([], [], [], []))
+                    parsed.lines.append(line)
+                    parsed.raws.append(raw)
+                    parsed.records.append(outcome.record)
+                    parsed.reasons.append(outcome.reason)
             for domain, parsed in by_domain.items():
                 writers[domain].add(validate(contract_for(domain), parsed), parsed)
             if progress:
@@ -96,7 +98,7 @@ def _ingest_file(
     return ignored
 
 
-def _adapt(adapter: Adapter, record: dict | None, reason: str | None) -> Outcome:
+def _adapt(adapter: Adapter, record: dict | None, reason: str | None) -> list[Outcome]:
     if record is None:
-        return quarantined(adapter.domains[0], reason or "not_an_object")
+        return [quarantined(adapter.domains[0], reason or "not_an_object")]
     return adapter.adapt(Delivery.of(record))
