@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ingestion.contracts import contract_for
-from ingestion.native import pagerduty
+from ingestion.native import jira, pagerduty
 from ingestion.native.outcomes import Delivery, Outcome, quarantined
 from ingestion.pipeline import BronzeWriter, IngestReport, Progress, file_sha256, input_files
 from ingestion.readers import UNREADABLE, jsonl_blocks, parse_jsonl_block
@@ -32,7 +32,10 @@ class Adapter:
     adapt: Callable[[Delivery], list[Outcome]]  # at least one outcome per payload
 
 
-ADAPTERS = {"pagerduty": Adapter((pagerduty.DOMAIN,), pagerduty.adapt)}
+ADAPTERS = {
+    "pagerduty": Adapter((pagerduty.DOMAIN,), pagerduty.adapt),
+    "jira": Adapter((jira.DOMAIN,), jira.adapt),
+}
 
 
 def native_sources(domain: str) -> list[str]:
