@@ -220,11 +220,13 @@ def test_the_receiver_s_closed_segments_are_ingested_with_the_delivery_domain(se
 def test_the_demo_s_jira_webhooks_give_back_the_canonical_work_items(settings, tmp_path):
     out = tmp_path / "demo"
     generate(out, days=3, events=3000, end=dt.date(2026, 10, 31), now=dt.datetime(2026, 11, 1, tzinfo=dt.UTC))
-    site, canonical, files = JiraSite(), [], []
+    site, again, canonical, files = JiraSite(), JiraSite(), [], []
     for day in sorted((out / "delivery").glob("*.jsonl")):
         records = [json.loads(line) for line in day.read_text().splitlines()]
         canonical += [r for r in records if r["record_type"] == "work_item"]
-        files.append(_write(tmp_path / day.name, site.webhooks(records)))
+        webhooks = site.webhooks(records)
+        assert again.webhooks(records) == webhooks  # deterministic
+        files.append(_write(tmp_path / day.name, webhooks))
     report = ingest_native(settings, "jira", files)
     assert (report.read, report.accepted) == (len(canonical), len(canonical)) and len(canonical) > 100
     keys = site.keys  # canonical id -> Jira key: the mapping the comparison is modulo
