@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from demo.native.github import deployment_number, to_github
-from demo.native.jira import JiraFeed
+from demo.native.jira import JiraSite
 from demo.native.pagerduty import sent_by_pagerduty, to_pagerduty
 from ingestion.webhooks.journal import RECEIVED_AT
 
@@ -24,7 +24,7 @@ class NativeFeed:
     sources = ("github", "jira", "pagerduty")
 
     def __init__(self) -> None:
-        self.jira = JiraFeed()
+        self.jira = JiraSite()
 
     def split(self, records: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], dict[str, list[dict]]]:
         kept: list[dict[str, Any]] = []
@@ -47,7 +47,7 @@ class NativeFeed:
         if kind in GITHUB_RECORDS:
             return "github", to_github(record)
         if kind == "work_item":
-            return "jira", self.jira.deliveries(record)
+            return "jira", self.jira.webhooks([record])
         if kind is None and sent_by_pagerduty(record):
             return "pagerduty", [to_pagerduty(record, _deployment_id)]
         return None, []

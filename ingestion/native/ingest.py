@@ -1,9 +1,11 @@
 """Ingest files of native payloads: each payload mapped by its source's adapter, then stored like canonical events.
 
-A file is JSON lines or one JSON array of payloads (bare, or in the receiver's wrapper). Every payload ends as
-exactly one of accepted, duplicate, quarantined (with the adapter's or the contract's reason, its raw bytes kept)
-or ``ignored:<kind>``, so ``read == accepted + duplicates + quarantined + sum(ignored)``; exactly-once holds as for
-canonical events, on the event ids the adapters derive from the sources' delivery or event ids.
+A file is JSON lines or one JSON array of payloads (bare, or in the receiver's wrapper). An adapter maps a payload
+to one outcome or several (a Jira changelog holds many changes); each outcome counts once in ``read`` and ends as
+exactly one of accepted, duplicate, quarantined (with the adapter's or the contract's reason, the payload's raw
+bytes kept) or ``ignored:<kind>``, so ``read == accepted + duplicates + quarantined + sum(ignored)``. A payload
+that yields no record is one outcome (ignored or quarantined), never none. Exactly-once holds as for canonical
+events, on the event ids the adapters derive from the sources' delivery, event or change ids.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ingestion.contracts import contract_for
-from ingestion.native import pagerduty
+from ingestion.native import jira, pagerduty
 from ingestion.native.outcomes import Delivery, Outcome, quarantined
 from ingestion.pipeline import BronzeWriter, IngestReport, Progress, file_sha256, input_files
 from ingestion.readers import UNREADABLE, jsonl_blocks, parse_jsonl_block
@@ -27,10 +29,13 @@ from opslake.settings import Settings
 @dataclass(frozen=True)
 class Adapter:
     domains: tuple[str, ...]  # the first takes what cannot be read or mapped
-    adapt: Callable[[Delivery], Outcome]
+    adapt: Callable[[Delivery], list[Outcome]]  # at least one outcome per payload
 
 
-ADAPTERS = {"pagerduty": Adapter((pagerduty.DOMAIN,), pagerduty.adapt)}
+ADAPTERS = {
+    "pagerduty": Adapter((pagerduty.DOMAIN,), pagerduty.adapt),
+    "jira": Adapter((jira.DOMAIN,), jira.adapt),
+}
 
 
 def native_sources(domain: str) -> list[str]:
@@ -73,16 +78,16 @@ def _ingest_file(
             for line, raw, record, reason in zip(
                 native.lines, native.raws, native.records, native.reasons, strict=True
             ):
-                outcome = _adapt(adapter, record, reason)
-                if outcome.ignored:
-                    ignored.read += 1
-                    ignored.ignored[f"ignored:{outcome.ignored}"] += 1
-                    continue
-                parsed = by_domain.setdefault(outcome.domain, Parsed([], [], [], []))
-                parsed.lines.append(line)
-                parsed.raws.append(raw)
-                parsed.records.append(outcome.record)
-                parsed.reasons.append(outcome.reason)
+                for outcome in _adapt(adapter, record, reason):
+                    if outcome.ignored:
+                        ignored.read += 1
+                        ignored.ignored[f"ignored:{outcome.ignored}"] += 1
+                        continue
+                    parsed = by_domain.setdefault(outcome.domain, Parsed([], [], [], []))
+                    parsed.lines.append(line)
+                    parsed.raws.append(raw)
+                    parsed.records.append(outcome.record)
+                    parsed.reasons.append(outcome.reason)
             for domain, parsed in by_domain.items():
                 writers[domain].add(validate(contract_for(domain), parsed), parsed)
             if progress:
@@ -96,7 +101,7 @@ def _ingest_file(
     return ignored
 
 
-def _adapt(adapter: Adapter, record: dict | None, reason: str | None) -> Outcome:
+def _adapt(adapter: Adapter, record: dict | None, reason: str | None) -> list[Outcome]:
     if record is None:
-        return quarantined(adapter.domains[0], reason or "not_an_object")
+        return [quarantined(adapter.domains[0], reason or "not_an_object")]
     return adapter.adapt(Delivery.of(record))

@@ -31,7 +31,11 @@ TENANT_FIELD = "tenant_id"  # the incident custom field naming the customer most
 RESPONSES = ("acknowledged", "resolved")
 
 
-def adapt(delivery: Delivery) -> Outcome:
+def adapt(delivery: Delivery) -> list[Outcome]:
+    return [_outcome(delivery)]
+
+
+def _outcome(delivery: Delivery) -> Outcome:
     event = delivery.payload.get("event")
     if not isinstance(event, dict):
         return quarantined(DOMAIN, "not_a_payload:pagerduty:no event object")

@@ -46,3 +46,19 @@ def owner(source: str, key: str | None) -> Owner | None:
 def pagerduty_severities() -> dict[str, str]:
     """A PagerDuty priority name (or, without priorities, an urgency) -> our severity."""
     return {r["pagerduty_value"]: r["severity"] for r in _rows(PAGERDUTY_SEVERITIES)}
+
+
+JIRA_ISSUE_TYPES = "sources/jira_issue_types"
+JIRA_STATUSES = "sources/jira_statuses"
+
+
+@functools.cache
+def jira_issue_types() -> dict[str, str]:
+    """A Jira issue type name -> our work item type (the first row of each type is the demo site's name)."""
+    return {r["jira_issue_type"]: r["work_item_type"] for r in _rows(JIRA_ISSUE_TYPES)}
+
+
+@functools.cache
+def jira_statuses() -> dict[str, str]:
+    """A Jira status name -> our work item state (the first row of each state is the demo site's name)."""
+    return {r["jira_status"]: r["state"] for r in _rows(JIRA_STATUSES)}
