@@ -53,20 +53,25 @@ def webhooks(
                     f"{name}: http://{host}:{port}/webhooks/{name}  (secrets: {secrets_file(settings, source)})",
                     soft_wrap=True,
                 )
+            refresher = None
             if refresh > 0:
-                from cli import refresh as micro_batches
+                from cli.refresh import Refresher
 
-                micro_batches.start(settings, refresh)
+                refresher = Refresher(settings, refresh)
                 console.print(f"building what lands into the publication every {refresh:g} s")
-            uvicorn.run(
-                app,
-                host=host,
-                port=port,
-                log_level="warning",
-                access_log=False,
-                loop="uvloop",
-                http="httptools",
-            )
+            try:
+                uvicorn.run(
+                    app,
+                    host=host,
+                    port=port,
+                    log_level="warning",
+                    access_log=False,
+                    loop="uvloop",
+                    http="httptools",
+                )
+            finally:
+                if refresher:
+                    refresher.stop()
     except ReceiverRunning as e:
         console.print(
             error_markup(

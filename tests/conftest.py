@@ -41,6 +41,7 @@ def settings(tmp_path, parsed_dbt) -> Settings:
 
 
 END = dt.date(2026, 10, 31)  # fixed, so that the data (and any figure computed from it) is the same every run
+BUILT_LAKE_DATA = {"days": 84, "tenants": 4, "events": 40_000, "seed": 11, "end": END}  # the shared lake's
 
 
 @dataclass(frozen=True)
@@ -95,7 +96,7 @@ def _build_lake(home: Path, parsed: Path) -> Settings:
     from orchestration.materialize import materialize_all
 
     settings = home_with_manifest(home, parsed)
-    generate(settings.landing, days=84, tenants=4, events=40_000, seed=11, end=END)
+    generate(settings.landing, **BUILT_LAKE_DATA)
     results = materialize_all(settings, today=END)  # retention as on END: the data keeps every day
     assert [r.success for r in results] == [True, True]
     return settings

@@ -297,3 +297,31 @@ def test_an_erasure_with_the_receiver_running_loses_no_delivery(tmp_path):
     landed = {r["delivery"]: r["payload"] for r in _landed(settings, "github")}
     assert landed == {"e1": {"pusher": {"email": "<ERASED>"}, "n": 1}, "e2": json.loads(after)}
     assert json.loads(erased.stdout)["files_rewritten"]
+
+
+def test_with_refresh_the_receiver_builds_what_lands_without_a_scheduler(settings):
+    """`--refresh`: a delivery is in bronze (and on its way to the publication) with no `opslake run` by hand."""
+    from tests.fixtures.lake_tables import read_bronze
+    from tests.ingestion.test_native_pagerduty import event
+
+    payload = event("incident.triggered", "ev-refresh-1", "2026-11-02T10:00:00Z", "triggered", tenant_id="t-acme")
+    body = json.dumps(payload).encode()
+    with receiver(settings, "--segment-seconds", "0.5", "--refresh", "1") as (url, _):
+        headers = {
+            "content-type": "application/json",
+            "x-webhook-id": "ev-refresh-1",
+            "x-pagerduty-signature": "v1=" + _hmac(_secret(settings, "pagerduty"), body),
+        }
+        assert httpx.post(f"{url}/webhooks/pagerduty", content=body, headers=headers).status_code == 202
+        deadline = time.monotonic() + 240
+        while not _in_bronze(settings, "incident", "pagerduty:ev-refresh-1"):
+            assert time.monotonic() < deadline, "the delivery never reached bronze"
+            time.sleep(1)
+    assert [r["incident_id"] for r in read_bronze(settings, "incident").to_pylist()] == ["PGR0VU2"]
+
+
+def _in_bronze(settings: Settings, domain: str, event_id: str) -> bool:
+    from opslake import lake
+
+    table = lake.read_table(settings.table_uri("bronze", domain), ["event_id"])
+    return table is not None and event_id in table.column("event_id").to_pylist()
