@@ -79,7 +79,7 @@ def materialize_all(
     if last == fingerprint:
         on_stage("nothing new: the warehouse is up to date")
         return results
-    downstream = runs.materializable_keys(job) - set(bronze)
+    downstream = _to_rebuild(job, bronze, last, fingerprint)
     remasked = last is not None and json.loads(last).get("masking") != json.loads(fingerprint)["masking"]
     on_stage(
         f"transforms: building {len(downstream)} downstream assets"
@@ -94,6 +94,26 @@ def materialize_all(
         docs = _data_docs(settings, rebuild=False)  # the marts' checks rebuilt the index
         on_stage(f"quality: results in lake/governance/quality_results; Data Docs: {docs}")
     return results
+
+
+def _to_rebuild(job, bronze: list[dg.AssetKey], last: str | None, fingerprint: str) -> set[dg.AssetKey]:
+    """The assets below bronze that the change since the last build can touch.
+
+    After a change of code (the dbt project, the masking) or with no build yet: all of them. Otherwise an asset is
+    left as built when every root it descends from is unchanged: a bronze table at the version of the last build,
+    or a dbt seed (part of the project's fingerprint). Assets below other roots (the erasure log) are always
+    rebuilt. So a batch of incidents rebuilds what incidents feed, not the cost or usage marts.
+    """
+    everything = runs.materializable_keys(job) - set(bronze)
+    if last is None:
+        return everything
+    before, now = json.loads(last), json.loads(fingerprint)
+    if {k: v for k, v in before.items() if k != "bronze"} != {k: v for k, v in now.items() if k != "bronze"}:
+        return everything
+    unchanged = {key for key in bronze if before["bronze"].get(key.path[-1]) == now["bronze"][key.path[-1]]}
+    stable = unchanged | runs.dbt_seed_keys(job)
+    roots = runs.roots_of(job)
+    return {key for key in everything if not roots(key) <= stable}
 
 
 def _retention_message(expired: list[Expired]) -> str:

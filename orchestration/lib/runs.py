@@ -39,6 +39,29 @@ def materializable_keys(job: dg.JobDefinition) -> set[dg.AssetKey]:
     return set(job.asset_layer.asset_graph.materializable_asset_keys)
 
 
+def roots_of(job: dg.JobDefinition) -> Callable[[dg.AssetKey], frozenset[dg.AssetKey]]:
+    """For an asset of the job, the assets without parents it descends from (itself, if it has none)."""
+    graph, memo = job.asset_layer.asset_graph, {}
+
+    def roots(key: dg.AssetKey) -> frozenset[dg.AssetKey]:
+        if key not in memo:
+            parents = graph.get(key).parent_keys
+            memo[key] = frozenset().union(*map(roots, parents)) if parents else frozenset({key})
+        return memo[key]
+
+    return roots
+
+
+def dbt_seed_keys(job: dg.JobDefinition) -> set[dg.AssetKey]:
+    """The job's assets that are dbt seeds."""
+    graph = job.asset_layer.asset_graph
+    return {
+        key
+        for key in graph.materializable_asset_keys
+        if str(graph.get(key).metadata.get("dagster_dbt/unique_id", "")).startswith("seed.")
+    }
+
+
 def check_keys(
     job: dg.JobDefinition, of_assets: Iterable[dg.AssetKey], keep: Callable[[dg.AssetCheckSpec], bool]
 ) -> set[dg.AssetCheckKey]:

@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
 
+import dagster as dg
 import duckdb
 import pyarrow.compute as pc
 from typer.testing import CliRunner
@@ -81,6 +83,11 @@ def _landing_line_counts(landing: Path) -> dict[str, int]:
     return counts
 
 
+def _building(output: str) -> int:
+    """How many assets below bronze a run said it built."""
+    return int(re.search(r"transforms: building (\d+) downstream assets", output)[1])
+
+
 def test_run_erase_and_retention_on_a_lake_outside_the_home(settings, tmp_path):
     env = {"OPSLAKE_HOME": str(settings.home), "OPSLAKE_LAKE_ROOT": str(tmp_path / "elsewhere" / "lake")}
     moved = Settings.from_env(env)  # what the entry points build from this environment
@@ -118,7 +125,18 @@ def test_run_erase_and_retention_on_a_lake_outside_the_home(settings, tmp_path):
     first = current(settings).build_id
     late = [audit(i, event_id=f"late-{i}", occurred_at=f"{dt.date.today()}T00:0{i}:00Z") for i in range(3)]
     write_jsonl(settings.landing_dir("audit") / "late.jsonl", late)
-    assert runner.invoke(app, ["run"], env=env).exit_code == 0  # a new file: an incremental build
+    incremental = runner.invoke(app, ["run"], env=env)  # a new file: an incremental build
+    assert incremental.exit_code == 0, incremental.output
+    assert 0 < _building(incremental.output) < _building(ran.output)  # what audit events feed, not the rest
+    with duckdb.connect(str(settings.warehouse), read_only=True) as con:
+        added = con.execute("select count(*) from staging.stg_silver__audit_events where event_id like 'late-%'")
+        assert added.fetchone() == (3,)
+    instance = dg.DagsterInstance.from_config(str(settings.dagster_home))
+    built = {  # the run that last built each: cost was left as built, audit rebuilt
+        name: instance.get_latest_materialization_event(dg.AssetKey(["staging", name])).run_id
+        for name in ("stg_silver__cost_line_items", "stg_silver__audit_events")
+    }
+    assert built["stg_silver__cost_line_items"] != built["stg_silver__audit_events"]
     reads = _stop_readers(readers, tmp_path / "readers")
     assert [r for r in reads if "error" in r] == []  # not one failed read, once there was a publication
     builds = [r for r in reads if "build" in r]

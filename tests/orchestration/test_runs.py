@@ -59,6 +59,14 @@ def test_keys_and_a_subset_run_with_chosen_checks(tmp_path):
     assert instance.get_run_by_id(result.run_id).tags["team"] == "sre"
 
 
+def test_roots_are_the_parentless_assets_an_asset_descends_from():
+    job = runs.asset_job(DEFS)
+    roots = runs.roots_of(job)
+    assert roots(DOWN) == {UP}
+    assert roots(UP) == {UP}
+    assert runs.dbt_seed_keys(job) == set()  # no dbt here; the opslake run test sees the seeds left as built
+
+
 def test_a_failed_blocking_check_is_remembered_and_steps_are_timed(tmp_path):
     job = runs.asset_job(DEFS)
     instance = runs.instance_at(tmp_path)
