@@ -53,14 +53,12 @@ class Freshness:
 def measure(
     settings: Settings, refresh: float = 5, segment_seconds: float = 1, timeout: float = 900, echo=print
 ) -> Freshness:
+    run = [sys.executable, "-m", "cli", "run"]
+    echo("settling: `opslake run` builds what is pending (a changed dbt project, waiting files)")
+    subprocess.run(run, env={**os.environ, **settings.env()}, check=True, capture_output=True)
     rows = sum(publication.current(settings).tables.values())
     started = time.perf_counter()
-    subprocess.run(
-        [sys.executable, "-m", "cli", "run"],
-        env={**os.environ, **settings.env()},
-        check=True,
-        capture_output=True,
-    )
+    subprocess.run(run, env={**os.environ, **settings.env()}, check=True, capture_output=True)
     noop = time.perf_counter() - started
     echo(f"baseline: `opslake run` with nothing new took {noop:.1f} s")
     port = _free_port()
