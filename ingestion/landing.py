@@ -11,8 +11,8 @@ from pathlib import Path
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from ingestion.contracts import contract_for
-from ingestion.native.ingest import ingest_native, native_sources
+from ingestion.contracts import DOMAINS, contract_for
+from ingestion.native.ingest import ADAPTERS, ingest_native, native_sources
 from ingestion.pipeline import IngestReport, Progress, file_sha256, ingest
 from ingestion.readers import UNREADABLE, UnsupportedFile, csv_chunks, file_format, jsonl_blocks
 from ingestion.webhooks.journal import RECEIVED_AT
@@ -26,6 +26,16 @@ def pending_files(settings: Settings, domain: str) -> list[Path]:
     """Files waiting for a domain: in ``landing/<domain>/`` and in the folders of the native sources whose
     payloads it stores first (``landing/pagerduty/`` for incidents)."""
     return [f for name in (domain, *native_sources(domain)) for f in _ready(settings.landing_dir(name))]
+
+
+def waiting_domains(settings: Settings) -> list[str]:
+    """The domains the waiting landing files write: those with files of their own, and every domain a waiting
+    native source maps payloads onto (GitHub's deliveries give audit events too)."""
+    written = {d for d in DOMAINS if _ready(settings.landing_dir(d))}
+    for source, adapter in ADAPTERS.items():
+        if _ready(settings.landing_dir(source)):
+            written.update(adapter.domains)
+    return [d for d in DOMAINS if d in written]
 
 
 def _ready(folder: Path) -> list[Path]:

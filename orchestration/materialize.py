@@ -8,7 +8,7 @@ import json
 import dagster as dg
 
 from ingestion.contracts import DOMAINS
-from ingestion.landing import event_date_range, pending_files
+from ingestion.landing import event_date_range, pending_files, waiting_domains
 from opslake import dbt_project, lake, warehouse
 from opslake.settings import Settings
 from orchestration.definitions import build_definitions
@@ -20,9 +20,9 @@ from privacy.retention import Expired, apply_retention
 from privacy.silver import masking_fingerprint
 
 
-def bronze_window(settings: Settings, today: dt.date) -> tuple[str, str] | None:
-    """The daily partitions the waiting landing files touch, across all domains (None if nothing waits)."""
-    spans = [event_date_range(d, files) for d in DOMAINS if (files := pending_files(settings, d))]
+def bronze_window(settings: Settings, domains: list[str], today: dt.date) -> tuple[str, str] | None:
+    """The daily partitions the waiting landing files of ``domains`` touch (None if nothing waits)."""
+    spans = [event_date_range(d, files) for d in domains if (files := pending_files(settings, d))]
     return run_window(spans, today) if spans else None
 
 
@@ -58,11 +58,15 @@ def materialize_all(
     bronze = [dg.AssetKey(["bronze", d]) for d in DOMAINS]
     results = []
     today = today or dt.datetime.now(dt.UTC).date()
-    window = bronze_window(settings, today)
+    waiting = waiting_domains(settings)
+    window = bronze_window(settings, waiting, today)
     if window:
         on_stage(f"bronze: ingesting landing files (event dates {window[0]} .. {window[1]})")
         tags = partition_range_tags(*window)
-        results.append(_execute(job, instance, bronze, checks, tags, on_stage))
+        written = [
+            dg.AssetKey(["bronze", d]) for d in waiting
+        ]  # the other tables and their checks stay as they are
+        results.append(_execute(job, instance, written, checks, tags, on_stage))
     elif checks and (gates := runs.failed_blocking_checks(job, instance, bronze)):
         on_stage("quality: re-checking bronze tables whose blocking checks failed before")
         results.append(_execute(job, instance, [], checks, {}, on_stage, gates))
