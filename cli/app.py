@@ -130,7 +130,7 @@ def ingest(
         str,
         typer.Argument(
             help="A domain (audit, usage, incident, delivery, cost), or a native source whose payloads are "
-            "mapped onto them (pagerduty)."
+            "mapped onto them (pagerduty, github)."
         ),
     ],
     paths: Annotated[

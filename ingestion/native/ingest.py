@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ingestion.contracts import contract_for
-from ingestion.native import pagerduty
+from ingestion.native import github, pagerduty
 from ingestion.native.outcomes import Delivery, Outcome, quarantined
 from ingestion.pipeline import BronzeWriter, IngestReport, Progress, file_sha256, input_files
 from ingestion.readers import UNREADABLE, jsonl_blocks, parse_jsonl_block
@@ -30,7 +30,10 @@ class Adapter:
     adapt: Callable[[Delivery], Outcome]
 
 
-ADAPTERS = {"pagerduty": Adapter((pagerduty.DOMAIN,), pagerduty.adapt)}
+ADAPTERS = {
+    "pagerduty": Adapter((pagerduty.DOMAIN,), pagerduty.adapt),
+    "github": Adapter(github.DOMAINS, github.adapt),
+}
 
 
 def native_sources(domain: str) -> list[str]:

@@ -10,6 +10,7 @@ from opslake.dbt_project import SEED_DIR
 
 SOURCE_TENANTS = "sources/source_tenants"
 PAGERDUTY_SEVERITIES = "sources/pagerduty_severities"
+GITHUB_ENVIRONMENTS = "sources/github_environments"
 
 
 @dataclass(frozen=True)
@@ -46,3 +47,9 @@ def owner(source: str, key: str | None) -> Owner | None:
 def pagerduty_severities() -> dict[str, str]:
     """A PagerDuty priority name (or, without priorities, an urgency) -> our severity."""
     return {r["pagerduty_value"]: r["severity"] for r in _rows(PAGERDUTY_SEVERITIES)}
+
+
+@functools.cache
+def github_environments() -> dict[str, str]:
+    """A GitHub deployment environment name -> our environment (production, staging, development)."""
+    return {r["github_environment"]: r["environment"] for r in _rows(GITHUB_ENVIRONMENTS)}
