@@ -144,7 +144,7 @@ def ingest(
         str,
         typer.Argument(
             help="A domain (audit, usage, incident, delivery, cost), or a native source whose payloads are "
-            "mapped onto them (pagerduty, jira)."
+            "mapped onto them (github, jira, pagerduty)."
         ),
     ],
     paths: Annotated[

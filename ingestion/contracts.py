@@ -553,13 +553,13 @@ INCIDENT = Contract(
 
 WORK_ITEM_TYPES = "flow/work_item_types"
 
-DELIVERY_TYPES = ("work_item", "pi_objective", "pull_request", "deployment")
+DELIVERY_TYPES = ("work_item", "pi_objective", "pull_request", "deployment", "push")
 
 FLOW_RECORDS = ("work_item", "pi_objective")
 
 DELIVERY = Contract(
     domain="delivery",
-    description="SAFe work items moving through states, PI objectives, pull requests and deployments.",
+    description="SAFe work items moving through states, PI objectives, pull requests, pushes and deployments.",
     record_type_field="record_type",
     fields=(
         *_common("del-3e9b44d1"),
@@ -571,7 +571,8 @@ DELIVERY = Contract(
             True,
             values=DELIVERY_TYPES,
             use="Each type feeds its own staging model: work items and PI objectives the flow marts, pull "
-            "requests and deployments DORA and the change-approval control (CC8.1).",
+            "requests and deployments DORA and the change-approval control (CC8.1), pushes the commits of pull "
+            "requests merged without a commit list.",
         ),
         Field(
             "art",
@@ -689,9 +690,21 @@ DELIVERY = Contract(
         Field(
             "repository",
             "string",
-            "Repository of the pull request or deployment.",
+            "Repository of the pull request, push or deployment.",
             "payments",
-            use="Shown in dora_deployments.",
+            required_for=("push",),
+            use="Shown in dora_deployments. With `branch`, it matches a push to the pull requests merged from the "
+            "pushed branch.",
+        ),
+        Field(
+            "branch",
+            "string",
+            "The branch pushed to (push), or the pull request's head branch (pull_request).",
+            "fix-rounding",
+            required_for=("push",),
+            use="A merged pull request without `commits` takes the commits pushed to its repository and head "
+            "branch after the previous merge from that branch and at or before its own (dora_change_lead_times). "
+            "Pseudonymised in silver: branch names often carry a person's login.",
         ),
         Field(
             "pr_action",
@@ -722,14 +735,16 @@ DELIVERY = Contract(
         Field(
             "commits",
             "json",
-            "Commits of a merged pull request: list of {sha, committed_at, author_id}.",
+            "Commits of a merged pull request, or of a push: list of {sha, committed_at, author_id}.",
             [{"sha": "9f1c2e3", "committed_at": "2026-09-12T10:01:00Z", "author_id": "u-1042"}],
+            required_for=("push",),
             shape=pa.list_(
                 pa.struct([("author_id", pa.string()), ("committed_at", pa.string()), ("sha", pa.string())])
             ),
             use="On the `merged` event: each commit's lead time is its `committed_at` to the finish of the first "
             "successful production deployment that shipped the pull request (dora_change_lead_times). Without "
-            "it the pull request adds no lead time.",
+            "it, the commits of the pushes to the pull request's branch count (see `branch`); without either, "
+            "the pull request adds no lead time.",
         ),
         Field("merge_commit_sha", "string", "Merge commit of a merged pull request.", "a1b2c3d"),
         Field(

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ingestion.contracts import contract_for
-from ingestion.native import jira, pagerduty
+from ingestion.native import github, jira, pagerduty
 from ingestion.native.outcomes import Delivery, Outcome, quarantined
 from ingestion.pipeline import BronzeWriter, IngestReport, Progress, file_sha256, input_files
 from ingestion.readers import UNREADABLE, jsonl_blocks, parse_jsonl_block
@@ -35,6 +35,7 @@ class Adapter:
 ADAPTERS = {
     "pagerduty": Adapter((pagerduty.DOMAIN,), pagerduty.adapt),
     "jira": Adapter((jira.DOMAIN,), jira.adapt),
+    "github": Adapter(github.DOMAINS, github.adapt),
 }
 
 

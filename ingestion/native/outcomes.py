@@ -8,19 +8,26 @@ from typing import Any
 
 @dataclass(frozen=True)
 class Delivery:
-    """One payload as delivered: the file wrapper ``{"event", "delivery", "payload"}`` the webhook receiver lands,
-    or the bare payload (then the event type and delivery id are read from the payload, where the source has
-    them there)."""
+    """One payload as delivered: the file wrapper ``{"event", "delivery", "received_at", "payload"}`` the webhook
+    receiver lands, or the bare payload (then the event type and delivery id are read from the payload, where the
+    source has them there)."""
 
     payload: dict[str, Any]
     event: str | None = None
     delivery: str | None = None
+    received_at: str | None = None  # the event's time for payloads that carry none of their own
 
     @classmethod
     def of(cls, record: dict[str, Any]) -> Delivery:
         if isinstance(record.get("payload"), dict):
             event, delivery = record.get("event"), record.get("delivery")
-            return cls(record["payload"], event if isinstance(event, str) else None, _text(delivery))
+            received = record.get("received_at")
+            return cls(
+                record["payload"],
+                event if isinstance(event, str) else None,
+                _text(delivery),
+                received if isinstance(received, str) else None,
+            )
         return cls(record)
 
 

@@ -10,6 +10,7 @@ from opslake.dbt_project import SEED_DIR
 
 SOURCE_TENANTS = "sources/source_tenants"
 PAGERDUTY_SEVERITIES = "sources/pagerduty_severities"
+GITHUB_ENVIRONMENTS = "sources/github_environments"
 
 
 @dataclass(frozen=True)
@@ -62,3 +63,8 @@ def jira_issue_types() -> dict[str, str]:
 def jira_statuses() -> dict[str, str]:
     """A Jira status name -> our work item state (the first row of each state is the demo site's name)."""
     return {r["jira_status"]: r["state"] for r in _rows(JIRA_STATUSES)}
+
+@functools.cache
+def github_environments() -> dict[str, str]:
+    """A GitHub deployment environment name -> our environment (production, staging, development)."""
+    return {r["github_environment"]: r["environment"] for r in _rows(GITHUB_ENVIRONMENTS)}

@@ -21,6 +21,7 @@ DELIVERY_TABLES = (
     "stg_silver__pull_request_events",
     "stg_silver__deployments",
     "stg_silver__pi_objectives",
+    "stg_silver__pushes",
 )
 
 

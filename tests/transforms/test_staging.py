@@ -74,6 +74,7 @@ RECORDS: dict[str, list[dict]] = {
         delivery("del-7", DAY2, "deployment", deployment_id="dep-1", service="billing-api",
                  environment="production", deployment_status="success",
                  started_at=DAY2 - dt.timedelta(minutes=5), pr_ids='["payments/pr-1"]'),
+        delivery("del-8", DAY1, "push", repository="payments", branch="fix-rounding", commits=json.dumps(COMMITS)),
     ],
     "cost": [
         event("c0ffee01", DAY1, billed_cost=12.5, billing_currency="USD", charge_period_start=DAY1,
@@ -162,7 +163,7 @@ def one(con: duckdb.DuckDBPyConnection, sql: str) -> tuple:
 
 def test_build_runs_every_model_and_test(built: Path) -> None:
     results = statuses(built)
-    assert sum(node.startswith("model.") for node in results) == 8
+    assert sum(node.startswith("model.") for node in results) == 9
     assert sum(node.startswith("test.") for node in results) > 100
     assert set(results.values()) == {"success", "pass"}
 
@@ -177,6 +178,7 @@ def test_staging_row_counts(con: duckdb.DuckDBPyConnection) -> None:
         "stg_silver__pi_objectives": 1,
         "stg_silver__pull_request_events": 3,
         "stg_silver__deployments": 1,
+        "stg_silver__pushes": 1,
     }
     counts = {model: one(con, f"select count(*) from staging.{model}")[0] for model in expected}
     assert counts == expected

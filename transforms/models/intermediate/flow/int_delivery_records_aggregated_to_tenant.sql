@@ -13,6 +13,8 @@ delivery_records as (
     select tenant_id, occurred_at from {{ ref('stg_silver__deployments') }}
     union all
     select tenant_id, occurred_at from {{ ref('stg_silver__pi_objectives') }}
+    union all
+    select tenant_id, occurred_at from {{ ref('stg_silver__pushes') }}
 
 ),
 

@@ -6,6 +6,7 @@
     'stg_silver__pull_request_events',
     'stg_silver__work_item_transitions',
     'stg_silver__pi_objectives',
+    'stg_silver__pushes',
     'stg_silver__cost_line_items',
 ] -%}
 -- The data's as-of (defined in the model description): one row, from the event days of every silver feed. Read

@@ -23,6 +23,7 @@ renamed as (
         cast(pi as varchar) as pi,
         cast(iteration as varchar) as iteration,
         cast(repository as varchar) as repository,
+        cast(branch as varchar) as branch,
         cast(pr_action as varchar) as pr_action,
         cast(title as varchar) as title,
         cast(body as varchar) as body,
