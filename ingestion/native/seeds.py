@@ -64,6 +64,7 @@ def jira_statuses() -> dict[str, str]:
     """A Jira status name -> our work item state (the first row of each state is the demo site's name)."""
     return {r["jira_status"]: r["state"] for r in _rows(JIRA_STATUSES)}
 
+
 @functools.cache
 def github_environments() -> dict[str, str]:
     """A GitHub deployment environment name -> our environment (production, staging, development)."""

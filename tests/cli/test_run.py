@@ -129,7 +129,9 @@ def test_run_erase_and_retention_on_a_lake_outside_the_home(settings, tmp_path):
     assert incremental.exit_code == 0, incremental.output
     assert 0 < _building(incremental.output) < _building(ran.output)  # what audit events feed, not the rest
     with duckdb.connect(str(settings.warehouse), read_only=True) as con:
-        added = con.execute("select count(*) from staging.stg_silver__audit_events where event_id like 'late-%'")
+        added = con.execute(
+            "select count(*) from staging.stg_silver__audit_events where event_id like 'late-%'"
+        )
         assert added.fetchone() == (3,)
     instance = dg.DagsterInstance.from_config(str(settings.dagster_home))
     built = {  # the run that last built each: cost was left as built, audit rebuilt

@@ -304,7 +304,9 @@ def test_with_refresh_the_receiver_builds_what_lands_without_a_scheduler(setting
     from tests.fixtures.lake_tables import read_bronze
     from tests.ingestion.test_native_pagerduty import event
 
-    payload = event("incident.triggered", "ev-refresh-1", "2026-11-02T10:00:00Z", "triggered", tenant_id="t-acme")
+    payload = event(
+        "incident.triggered", "ev-refresh-1", "2026-11-02T10:00:00Z", "triggered", tenant_id="t-acme"
+    )
     body = json.dumps(payload).encode()
     with receiver(settings, "--segment-seconds", "0.5", "--refresh", "1") as (url, _):
         headers = {
