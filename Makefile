@@ -26,7 +26,7 @@ run: setup
 
 test: setup
 	$(UV) run lint-imports
-	$(UV) run pytest -q --numprocesses auto --maxprocesses 4 --durations 15
+	$(UV) run pytest -q --numprocesses auto --maxprocesses 4 --dist loadgroup --durations 15
 
 dev: setup
 	$(UV) run opslake dev

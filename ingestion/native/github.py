@@ -45,7 +45,11 @@ BRANCH_REF = "refs/heads/"
 Mapped = Outcome | dict[str, Any]  # an outcome decided by the payload alone, or the record without its tenant
 
 
-def adapt(delivery: Delivery) -> Outcome:
+def adapt(delivery: Delivery) -> list[Outcome]:
+    return [_outcome(delivery)]
+
+
+def _outcome(delivery: Delivery) -> Outcome:
     if not delivery.event:
         return quarantined(DELIVERY, "not_a_payload:github:no event name (X-GitHub-Event wrapper)")
     if not delivery.delivery:

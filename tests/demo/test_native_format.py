@@ -14,6 +14,8 @@ from demo import generate
 from orchestration.materialize import materialize_all
 from tests.conftest import BUILT_LAKE_DATA, END, BuiltLake, home_with_manifest
 
+pytestmark = pytest.mark.xdist_group("native_lake")  # one worker builds the native lake, not each
+
 SOURCE_IDS = {"pr_id", "deployment_id", "work_item_id", "repository"}  # named by the sources themselves
 MARTS = (
     "dora_metrics_monthly",

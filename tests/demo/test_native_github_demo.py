@@ -52,7 +52,7 @@ def marts_read(record: dict) -> dict:
 
 
 def adapted(record: dict) -> list[dict]:
-    outcomes = [adapt(Delivery.of(wrapper)) for wrapper in to_github(record)]
+    outcomes = [o for wrapper in to_github(record) for o in adapt(Delivery.of(wrapper))]
     assert all(o.record is not None for o in outcomes), [(o.reason, o.ignored) for o in outcomes]
     return [o.record for o in outcomes]
 
