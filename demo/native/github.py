@@ -98,7 +98,8 @@ def _review(record: dict[str, Any]) -> dict[str, Any]:
 
 
 def _push(record: dict[str, Any]) -> dict[str, Any]:
-    """The push of a merged pull request's commits to its branch, when its last commit was made."""
+    """The push of a merged pull request's commits to its branch, just before the merge: the canonical record
+    carries them on the merge, so no event of the pull request is dated before the feed that holds it begins."""
     commits = [
         {
             "id": c["sha"],
@@ -108,7 +109,9 @@ def _push(record: dict[str, Any]) -> dict[str, Any]:
         }
         for c in record["commits"]
     ]
-    pushed_at = max(_epoch(c["committed_at"]) for c in record["commits"])
+    pushed_at = max(
+        *(_epoch(c["committed_at"]) for c in record["commits"]), _epoch(record["occurred_at"]) - 1
+    )
     where = _where(record["repository"], record["author_id"])
     where["repository"]["pushed_at"] = pushed_at
     return {
