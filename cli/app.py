@@ -700,9 +700,7 @@ def bench_ingest(
     from cli.bench.ingest import run_benchmark
 
     results = run_benchmark(events, workdir, echo=Console().print)
-    if out:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(json.dumps([m.as_dict() for m in results], indent=2) + "\n")
+    _write_figures(out, [m.as_dict() for m in results])
 
 
 @bench_app.command("pii")
@@ -715,9 +713,7 @@ def bench_pii(
     from cli.bench.pii import run_pii_benchmark
 
     figures = run_pii_benchmark(n_texts=texts, naive_sample=naive_sample, echo=Console().print)
-    if out:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(json.dumps(figures, indent=2, default=str) + "\n")
+    _write_figures(out, figures)
 
 
 @bench_app.command("marts")
@@ -741,9 +737,7 @@ def bench_marts(
     )
     for model, t in m.incremental_models.items():
         console.print(f"  {model}: full {t['full']:.2f}s, incremental {t['incremental']:.2f}s")
-    if out:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(json.dumps(m.as_dict(), indent=2) + "\n")
+    _write_figures(out, m.as_dict())
 
 
 @bench_app.command("pages")
@@ -775,17 +769,16 @@ def bench_pages(
         f"publication {published.build_id} ({sum(published.tables.values()):,} rows); sign-in page {baseline:.2f}s"
     )
     console.print(table)
-    if out:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        figures = {t: {"cold": p.cold, "warm": p.warm} for t, p in times.items()}
-        run = {
+    _write_figures(
+        out,
+        {
             "date": dt.date.today().isoformat(),
             "machine": f"{os.cpu_count()} cores, {psutil.virtual_memory().total / 2**30:.0f} GiB",
             "publication_rows": sum(published.tables.values()),
             "baseline_s": baseline,
-            "pages": figures,
-        }
-        out.write_text(json.dumps(run, indent=2) + "\n")
+            "pages": {t: {"cold": p.cold, "warm": p.warm} for t, p in times.items()},
+        },
+    )
 
 
 @bench_app.command("webhooks")
@@ -816,9 +809,7 @@ def bench_webhooks(
         f"{m.in_bronze:,}, missing "
         f"{m.acknowledged_missing}, duplicated {m.duplicated_in_bronze}"
     )
-    if out:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(json.dumps(m.as_dict(), indent=2) + "\n")
+    _write_figures(out, m.as_dict())
     if m.acknowledged_missing or m.duplicated_in_bronze:
         _fail("an acknowledged delivery is missing from bronze or stored twice", "report this as a bug")
 
@@ -848,9 +839,14 @@ def bench_freshness(
         f"(refresh runs: {', '.join(f'{s:.1f}s' for s in f.refresh_runs_seconds) or 'none logged'}); "
         f"`opslake run` with nothing new {f.noop_run_seconds:.1f} s; ratio {f.ratio:.2f}x"
     )
+    _write_figures(out, f.as_dict())
+
+
+def _write_figures(out: Path | None, figures: object) -> None:
+    """A benchmark's figures as JSON in ``out`` (when given), e.g. docs/benchmarks/<name>.json."""
     if out:
         out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(json.dumps(f.as_dict(), indent=2) + "\n")
+        out.write_text(json.dumps(figures, indent=2, default=str) + "\n")
 
 
 def main() -> None:
