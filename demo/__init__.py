@@ -2,9 +2,9 @@
 
 ``generate`` writes one folder per domain (audit, usage, incident, delivery: one JSONL file per day; cost: one
 FOCUS CSV export per month). With ``native`` the records a real installation receives from GitHub, Jira and
-PagerDuty are written as those systems send them instead, one folder per source (see ``demo.native``). A small world (tenants, people, services, ARTs and teams) and a schedule of
-deployments and incidents are built from the seed; then every day is generated and written on its own, so
-memory stays flat however many events are asked for. Nothing that happens after the moment of generation is
+PagerDuty are written as those systems send them instead, one folder per source (see ``demo.native``). A small
+world (tenants, people, services, ARTs and teams) and a schedule of deployments and incidents are built from the
+seed; then every day is generated and written on its own, so memory stays flat however many events are asked for. Nothing that happens after the moment of generation is
 written, as in a real feed: the day of ``now`` stops there.
 """
 

@@ -40,8 +40,8 @@ def inputs_fingerprint(settings: Settings) -> str:
 def materialize_all(
     settings: Settings, on_stage=lambda stage: None, checks: bool = True, today: dt.date | None = None
 ) -> list[dg.ExecuteInProcessResult]:
-    """Run bronze for the waiting files' partitions, apply retention, then build every downstream asset; return
-    the Dagster runs.
+    """Run bronze for the waiting files' domains and partitions, apply retention, then build the downstream assets
+    the change can touch (``_to_rebuild``); return the Dagster runs.
 
     Retention comes after ingestion, so that late files holding expired events leave nothing behind, and before
     silver and the marts, so that they are built from what the lake may keep (a removal changes bronze, so the
