@@ -10,8 +10,6 @@ measure on a demo home.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import hmac
 import json
 import os
 import re
@@ -23,7 +21,7 @@ import urllib.request
 import uuid
 from dataclasses import asdict, dataclass
 
-from cli.bench.webhooks import _free_port, _start, _stop
+from cli.bench.servers import free_port, pagerduty_signer, start, stop
 from demo.native.pagerduty import to_pagerduty
 from opslake import publication
 from opslake.settings import Settings
@@ -61,10 +59,10 @@ def measure(
     subprocess.run(run, env={**os.environ, **settings.env()}, check=True, capture_output=True)
     noop = time.perf_counter() - started
     echo(f"baseline: `opslake run` with nothing new took {noop:.1f} s")
-    port = _free_port()
+    port = free_port()
     command = [sys.executable, "-m", "cli", "serve", "webhooks", "--port", str(port)]
     command += ["--segment-seconds", str(segment_seconds), "--refresh", str(refresh)]
-    receiver = _start(command, port, settings.env())
+    receiver = start(command, port, settings.env())
     log: list[str] = []
     threading.Thread(target=lambda: log.extend(iter(receiver.stderr.readline, b"")), daemon=True).start()
     try:
@@ -92,7 +90,7 @@ def measure(
         ):
             time.sleep(0.5)  # the round that published it is still finishing (its summary)
     finally:
-        _stop(receiver)
+        stop(receiver)
     return Freshness(
         date=dt.date.today().isoformat(),
         published_rows=rows,
@@ -121,8 +119,7 @@ def _delivery(settings: Settings, incident: str) -> tuple[bytes, str]:
         "title": "Freshness probe",
     }
     body = json.dumps(to_pagerduty(record, str)["payload"]).encode()
-    secret = (settings.home / "secrets" / "webhook-pagerduty").read_text().splitlines()[0].encode()
-    return body, "v1=" + hmac.new(secret, body, hashlib.sha256).hexdigest()
+    return body, pagerduty_signer(settings)(body)
 
 
 def _published(settings: Settings, incident: str) -> bool:

@@ -12,20 +12,21 @@ answers with the delivery id), which is the list of acknowledged deliveries.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import hmac
 import json
 import os
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
+
+import psutil
+
+from cli.bench.servers import free_port, pagerduty_signer, start, stop
 
 WRK_SCRIPT = r"""
 local lines, nthreads, step, out = {}, 1, 0, nil  -- tid: a global each thread is given in setup
@@ -121,7 +122,7 @@ class Measurement:
     def as_dict(self) -> dict:
         return {
             "date": dt.date.today().isoformat(),
-            "machine": f"{os.cpu_count()} cores, {_memory_gib():.0f} GiB, {sys.platform}",
+            "machine": f"{os.cpu_count()} cores, {psutil.virtual_memory().total / 2**30:.0f} GiB, {sys.platform}",
             **asdict(self),
             "floor": {**asdict(self.floor), "per_second": round(self.floor.per_second)},
             "receiver": {**asdict(self.receiver), "per_second": round(self.receiver.per_second)},
@@ -141,16 +142,16 @@ def measure(workdir: Path, seconds: float, connections: int, kill_after: float, 
     deliveries = workdir / "deliveries.tsv"
     count = int(seconds * 4000)  # more than the receiver can take: every request a new delivery
 
-    port = _free_port()
-    floor_process = _start([sys.executable, "-c", FLOOR, str(port)], port, {})
+    port = free_port()
+    floor_process = start([sys.executable, "-c", FLOOR, str(port)], port, {})
     try:
-        _write_deliveries(deliveries, count, b"floor")
+        _write_deliveries(deliveries, count, pagerduty_signer(None))
         echo(f"floor (uvicorn + Starlette answering 202): {seconds:g} s, {connections} connections")
         floor = _wrk(wrk, port, deliveries, workdir / "floor", seconds, connections)
     finally:
-        _stop(floor_process)
+        stop(floor_process)
 
-    port = _free_port()
+    port = free_port()
     command = [
         sys.executable,
         "-m",
@@ -163,10 +164,9 @@ def measure(workdir: Path, seconds: float, connections: int, kill_after: float, 
         "2",
     ]
     env = settings.env()
-    holder = {"process": _start(command, port, env)}
+    holder = {"process": start(command, port, env)}
     try:
-        secret = (settings.home / "secrets" / "webhook-pagerduty").read_text().splitlines()[0].encode()
-        _write_deliveries(deliveries, count, secret)
+        _write_deliveries(deliveries, count, pagerduty_signer(settings))
         restart: dict[str, float] = {}
 
         def kill_and_restart() -> None:
@@ -174,7 +174,7 @@ def measure(workdir: Path, seconds: float, connections: int, kill_after: float, 
             holder["process"].kill()  # SIGKILL: no chance to close a segment or answer in-flight requests
             holder["process"].wait()
             started = time.perf_counter()
-            holder["process"] = _start(command, port, env)
+            holder["process"] = start(command, port, env)
             restart["seconds"] = time.perf_counter() - started
 
         killer = threading.Thread(target=kill_and_restart)
@@ -185,7 +185,7 @@ def measure(workdir: Path, seconds: float, connections: int, kill_after: float, 
         receiver = _wrk(wrk, port, deliveries, workdir / "receiver", seconds, connections)
         killer.join()
     finally:
-        _stop(holder["process"])
+        stop(holder["process"])
     acknowledged = _acknowledged(workdir / "receiver")
     echo(f"ingesting {len(acknowledged):,} acknowledged deliveries")
     ingest_landing(settings, "incident")
@@ -205,7 +205,7 @@ def measure(workdir: Path, seconds: float, connections: int, kill_after: float, 
     )
 
 
-def _write_deliveries(path: Path, count: int, secret: bytes) -> None:
+def _write_deliveries(path: Path, count: int, signer: Callable[[bytes], str]) -> None:
     """``count`` distinct signed PagerDuty deliveries, one per line: signature, delivery id, body."""
     from demo.native.pagerduty import to_pagerduty
 
@@ -225,8 +225,7 @@ def _write_deliveries(path: Path, count: int, secret: bytes) -> None:
             }
             wrapper = to_pagerduty(record, str)
             body = json.dumps(wrapper["payload"], separators=(",", ":"))
-            signature = "v1=" + hmac.new(secret, body.encode(), hashlib.sha256).hexdigest()
-            out.write(f"{signature}\t{wrapper['delivery']}\t{body}\n")
+            out.write(f"{signer(body.encode())}\t{wrapper['delivery']}\t{body}\n")
 
 
 def _wrk(wrk: str, port: int, deliveries: Path, prefix: Path, seconds: float, connections: int) -> Run:
@@ -281,37 +280,6 @@ def _bronze_ids(settings) -> list[str]:
 
     table = DeltaTable(settings.table_uri("bronze", "incident")).to_pyarrow_table(columns=["event_id"])
     return table.column("event_id").to_pylist()
-
-
-def _start(command: list[str], port: int, env: dict[str, str]) -> subprocess.Popen:
-    process = subprocess.Popen(
-        command, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
-    )
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return process
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"the server did not start: {process.stderr.read().decode()}") from None
-            time.sleep(0.02)
-
-
-def _stop(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        process.send_signal(signal.SIGINT)
-        process.wait(60)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _memory_gib() -> float:
-    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
 
 
 def run_benchmark(seconds: float, connections: int, kill_after: float, echo=print) -> Measurement:

@@ -33,7 +33,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ingestion.native import seeds
-from ingestion.native.outcomes import Delivery, Outcome, accepted, ignored, quarantined
+from ingestion.native.outcomes import Delivery, Outcome, accepted, as_object, ignored, quarantined
 
 DELIVERY, AUDIT = "delivery", "audit"
 DOMAINS = (DELIVERY, AUDIT)
@@ -75,9 +75,11 @@ def _outcome(delivery: Delivery) -> Outcome:
 
 def _owner(payload: dict[str, Any]) -> tuple[seeds.Owner | None, str]:
     """The seed row of the repository, else of its organization or owner; or why there is none."""
-    repository = _object(payload.get("repository"))
+    repository = as_object(payload.get("repository"))
     full_name = repository.get("full_name")
-    login = _object(payload.get("organization")).get("login") or _object(repository.get("owner")).get("login")
+    login = as_object(payload.get("organization")).get("login") or as_object(repository.get("owner")).get(
+        "login"
+    )
     owner = seeds.owner(SOURCE, full_name) or seeds.owner(SOURCE, login)
     if owner is not None and owner.tenant_id:
         return owner, ""
@@ -87,7 +89,7 @@ def _owner(payload: dict[str, Any]) -> tuple[seeds.Owner | None, str]:
 
 def _pull_request(delivery: Delivery) -> Mapped:
     payload = delivery.payload
-    pr, action = _object(payload.get("pull_request")), payload.get("action")
+    pr, action = as_object(payload.get("pull_request")), payload.get("action")
     if action == "opened":
         return _pr_record(payload, "opened", pr.get("created_at")) | {"body": pr.get("body")}
     if action == "closed" and pr.get("merged"):
@@ -100,7 +102,7 @@ def _pull_request(delivery: Delivery) -> Mapped:
 
 def _review(delivery: Delivery) -> Mapped:
     payload = delivery.payload
-    review, action = _object(payload.get("review")), payload.get("action")
+    review, action = as_object(payload.get("review")), payload.get("action")
     if action != "submitted":
         return ignored(DELIVERY, f"pull_request_review.{action}")
     state = str(review.get("state")).lower()  # webhooks send lower case, the REST API upper case
@@ -111,13 +113,13 @@ def _review(delivery: Delivery) -> Mapped:
 
 
 def _pr_record(payload: dict[str, Any], pr_action: str, occurred_at: object) -> dict[str, Any]:
-    pr, full_name = _object(payload.get("pull_request")), _full_name(payload)
+    pr, full_name = as_object(payload.get("pull_request")), _full_name(payload)
     return {
         "record_type": "pull_request",
         "occurred_at": occurred_at,
         "pr_id": f"{full_name}#{pr.get('number') or payload.get('number')}",
         "repository": full_name,
-        "branch": _object(pr.get("head")).get("ref"),
+        "branch": as_object(pr.get("head")).get("ref"),
         "pr_action": pr_action,
         "author_id": _login(pr.get("user")),
         "title": pr.get("title"),
@@ -135,7 +137,7 @@ def _push(delivery: Delivery) -> Mapped:
         {
             "sha": c.get("id"),
             "committed_at": c.get("timestamp"),
-            "author_id": _object(c.get("author")).get("username"),
+            "author_id": as_object(c.get("author")).get("username"),
         }
         for c in payload.get("commits") or []
         if isinstance(c, dict)
@@ -144,7 +146,7 @@ def _push(delivery: Delivery) -> Mapped:
         return ignored(DELIVERY, "push.no_commits")
     return {
         "record_type": "push",
-        "occurred_at": _epoch_or_text(_object(payload.get("repository")).get("pushed_at"))
+        "occurred_at": _epoch_or_text(as_object(payload.get("repository")).get("pushed_at"))
         or delivery.received_at,
         "repository": _full_name(payload),
         "branch": ref.removeprefix(BRANCH_REF),
@@ -154,7 +156,7 @@ def _push(delivery: Delivery) -> Mapped:
 
 def _deployment_status(delivery: Delivery) -> Mapped:
     payload = delivery.payload
-    status, deployment = _object(payload.get("deployment_status")), _object(payload.get("deployment"))
+    status, deployment = as_object(payload.get("deployment_status")), as_object(payload.get("deployment"))
     state = status.get("state")
     if state not in DEPLOYMENT_OUTCOMES:
         return ignored(DELIVERY, f"deployment_status.{state}")
@@ -184,7 +186,7 @@ def _deploy_payload(value: object) -> dict[str, Any]:
             value = json.loads(value)
         except ValueError:
             return {}
-    return _object(value)
+    return as_object(value)
 
 
 def _pr_ids(value: object, full_name: str | None) -> list[str] | None:
@@ -200,7 +202,7 @@ def _pr_ids(value: object, full_name: str | None) -> list[str] | None:
 
 def _audit(delivery: Delivery) -> Mapped:
     payload, event = delivery.payload, delivery.event
-    action, sender = payload.get("action"), _object(payload.get("sender"))
+    action, sender = payload.get("action"), as_object(payload.get("sender"))
     resource_type, resource_id, target, role = _audited(str(event), payload)
     return {
         "occurred_at": _stated_time(str(event), payload) or delivery.received_at,
@@ -217,9 +219,9 @@ def _audit(delivery: Delivery) -> Mapped:
 
 def _audited(event: str, payload: dict[str, Any]) -> tuple[str, str | None, str | None, str | None]:
     """The resource acted on (type, id), the user affected and the role or permission, where the event has them."""
-    org = _object(payload.get("organization")).get("login")
-    team = _object(payload.get("team"))
-    changes = _object(_object(payload.get("changes")).get("permission"))
+    org = as_object(payload.get("organization")).get("login")
+    team = as_object(payload.get("team"))
+    changes = as_object(as_object(payload.get("changes")).get("permission"))
     if event == "member":  # a collaborator of a repository
         return "repository", _full_name(payload), _login(payload.get("member")), changes.get("to")
     if event == "membership":  # a member of a team
@@ -227,14 +229,14 @@ def _audited(event: str, payload: dict[str, Any]) -> tuple[str, str | None, str 
     if event == "team":
         return "team", f"{org}/{team.get('slug')}", None, team.get("permission")
     if event == "organization":
-        membership = _object(payload.get("membership"))
-        invitation = _object(payload.get("invitation"))
+        membership = as_object(payload.get("membership"))
+        invitation = as_object(payload.get("invitation"))
         target = _login(membership.get("user")) or invitation.get("login") or _login(payload.get("user"))
         return "organization", org, target, membership.get("role") or invitation.get("role")
     if event == "branch_protection_rule":
         return (
             "branch_protection_rule",
-            f"{_full_name(payload)}:{_object(payload.get('rule')).get('name')}",
+            f"{_full_name(payload)}:{as_object(payload.get('rule')).get('name')}",
             None,
             None,
         )
@@ -245,18 +247,18 @@ def _stated_time(event: str, payload: dict[str, Any]) -> str | None:
     """The event's time where the payload states it: a rule's last change, a repository's creation."""
     action = payload.get("action")
     if event == "branch_protection_rule" and action in ("created", "edited"):
-        return _object(payload.get("rule")).get("updated_at")
+        return as_object(payload.get("rule")).get("updated_at")
     if event == "repository" and action == "created":
-        return _object(payload.get("repository")).get("created_at")
+        return as_object(payload.get("repository")).get("created_at")
     return None
 
 
 def _full_name(payload: dict[str, Any]) -> str | None:
-    return _object(payload.get("repository")).get("full_name")
+    return as_object(payload.get("repository")).get("full_name")
 
 
 def _login(user: object) -> str | None:
-    return _object(user).get("login")
+    return as_object(user).get("login")
 
 
 def _epoch_or_text(value: object) -> str | None:
@@ -264,10 +266,6 @@ def _epoch_or_text(value: object) -> str | None:
     if isinstance(value, int | float) and not isinstance(value, bool):
         return dt.datetime.fromtimestamp(value, dt.UTC).isoformat().replace("+00:00", "Z")
     return value if isinstance(value, str) else None
-
-
-def _object(value: object) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
 
 
 _MAPPERS: dict[str, tuple[str, Callable[[Delivery], Mapped] | None]] = {

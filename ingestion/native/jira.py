@@ -24,7 +24,7 @@ import datetime as dt
 from typing import Any
 
 from ingestion.native import seeds
-from ingestion.native.outcomes import Delivery, Outcome, accepted, ignored, quarantined
+from ingestion.native.outcomes import Delivery, Outcome, accepted, as_object, ignored, quarantined
 
 DOMAIN = "delivery"
 CREATED, UPDATED = "jira:issue_created", "jira:issue_updated"
@@ -41,7 +41,7 @@ def adapt(delivery: Delivery) -> list[Outcome]:
     if kind is not None:
         return _webhook(str(kind), payload)
     if isinstance(payload.get("fields"), dict):
-        return _histories(payload, _object(payload.get("changelog")).get("histories"))
+        return _histories(payload, as_object(payload.get("changelog")).get("histories"))
     if "values" in payload:
         issue = payload.get("issue")
         if not isinstance(issue, dict):
@@ -53,17 +53,17 @@ def adapt(delivery: Delivery) -> list[Outcome]:
 def _webhook(kind: str, payload: dict[str, Any]) -> list[Outcome]:
     if kind not in (CREATED, UPDATED):
         return [ignored(DOMAIN, kind)]
-    changelog = _object(payload.get("changelog"))
+    changelog = as_object(payload.get("changelog"))
     if kind == UPDATED and not _status_items(changelog):
         return [ignored(DOMAIN, f"{UPDATED}.no_status_change")]
-    issue = _object(payload.get("issue"))
-    fields = _object(issue.get("fields"))
+    issue = as_object(payload.get("issue"))
+    fields = as_object(issue.get("fields"))
     head = _issue_head(issue)
     if isinstance(head, Outcome):
         return [head]
     if kind == CREATED:
         at = _time(fields.get("created")) or _epoch_ms(payload.get("timestamp"))
-        return [_created(head, issue, _object(fields.get("status")).get("name"), at)]
+        return [_created(head, issue, as_object(fields.get("status")).get("name"), at)]
     return _moves(head, changelog, _time(fields.get("updated")) or _epoch_ms(payload.get("timestamp")))
 
 
@@ -71,28 +71,28 @@ def _histories(issue: dict[str, Any], histories: object) -> list[Outcome]:
     head = _issue_head(issue)
     if isinstance(head, Outcome):
         return [head]
-    fields = _object(issue.get("fields"))
+    fields = as_object(issue.get("fields"))
     changes = sorted(
         (h for h in histories if isinstance(h, dict)) if isinstance(histories, list) else [],
         key=lambda h: _time(h.get("created")) or "",
     )
     moves = [m for h in changes for m in _moves(head, h, _time(h.get("created")))]
     first = next((i for h in changes for i in _status_items(h)), None)
-    status = first.get("fromString") if first else _object(fields.get("status")).get("name")
+    status = first.get("fromString") if first else as_object(fields.get("status")).get("name")
     return [_created(head, issue, status, _time(fields.get("created"))), *moves]
 
 
 def _issue_head(issue: dict[str, Any]) -> dict[str, Any] | Outcome:
     """The fields every record of the issue carries, or why none can be made."""
-    fields = _object(issue.get("fields"))
+    fields = as_object(issue.get("fields"))
     key = issue.get("key")
-    project = _object(fields.get("project")).get("key") or (str(key).rpartition("-")[0] if key else None)
+    project = as_object(fields.get("project")).get("key") or (str(key).rpartition("-")[0] if key else None)
     owner = seeds.owner("jira", project)
     if owner is None:
         return quarantined(DOMAIN, f"unmapped_source:jira:project:{project}")
     if owner.tenant_id is None:
         return quarantined(DOMAIN, f"unmapped_tenant:jira:project:{project}")
-    type_name = _object(fields.get("issuetype")).get("name")
+    type_name = as_object(fields.get("issuetype")).get("name")
     work_item_type = seeds.jira_issue_types().get(type_name)
     if work_item_type is None:
         return quarantined(DOMAIN, f"not_in_seed:jira_issue_types:{type_name}")
@@ -101,12 +101,12 @@ def _issue_head(issue: dict[str, Any]) -> dict[str, Any] | Outcome:
         "tenant_id": owner.tenant_id,
         "record_type": "work_item",
         "art": owner.art,
-        "team": _object(fields.get(TEAM_FIELD)).get("name") or owner.team,
-        "pi": _object(versions[0]).get("name") if isinstance(versions, list) and versions else None,
-        "iteration": _object(sprints[-1]).get("name") if isinstance(sprints, list) and sprints else None,
+        "team": as_object(fields.get(TEAM_FIELD)).get("name") or owner.team,
+        "pi": as_object(versions[0]).get("name") if isinstance(versions, list) and versions else None,
+        "iteration": as_object(sprints[-1]).get("name") if isinstance(sprints, list) and sprints else None,
         "work_item_id": key,
         "work_item_type": work_item_type,
-        "parent_id": _object(fields.get("parent")).get("key"),
+        "parent_id": as_object(fields.get("parent")).get("key"),
         "title": fields.get("summary"),
         "story_points": fields.get(STORY_POINTS_FIELD),
     }
@@ -180,7 +180,3 @@ def _epoch_ms(value: object) -> str | None:
 
 def _iso(moment: dt.datetime) -> str:
     return moment.astimezone(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def _object(value: object) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}

@@ -51,5 +51,11 @@ def ignored(domain: str, kind: str) -> Outcome:
     return Outcome(domain, ignored=kind)
 
 
+def as_object(value: object) -> dict[str, Any]:
+    """A payload's JSON object, or an empty one where the payload has something else (a missing field reads as
+    absent, never as an error)."""
+    return value if isinstance(value, dict) else {}
+
+
 def _text(value: object) -> str | None:
     return str(value) if isinstance(value, str | int) and str(value) else None

@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from ingestion.native import seeds
-from ingestion.native.outcomes import Delivery, Outcome, accepted, ignored, quarantined
+from ingestion.native.outcomes import Delivery, Outcome, accepted, as_object, ignored, quarantined
 
 DOMAIN = "incident"
 LIFECYCLE = {
@@ -42,8 +42,8 @@ def _outcome(delivery: Delivery) -> Outcome:
     kind = event.get("event_type")
     if kind not in LIFECYCLE and kind not in CURRENT_STATE:
         return ignored(DOMAIN, str(kind))
-    data = _object(event.get("data"))
-    service_id = _object(data.get("service")).get("id")
+    data = as_object(event.get("data"))
+    service_id = as_object(data.get("service")).get("id")
     owner = seeds.owner("pagerduty", service_id)
     if owner is None:
         return quarantined(DOMAIN, f"unmapped_source:pagerduty:service:{service_id}")
@@ -54,7 +54,7 @@ def _outcome(delivery: Delivery) -> Outcome:
     if unknown:
         return quarantined(DOMAIN, f"not_in_seed:pagerduty_severities:{unknown}")
     status = LIFECYCLE.get(kind) or data.get("status")
-    agent = _object(event.get("agent"))
+    agent = as_object(event.get("agent"))
     return accepted(
         DOMAIN,
         {
@@ -77,7 +77,7 @@ def _outcome(delivery: Delivery) -> Outcome:
 
 def _severity(data: dict[str, Any]) -> tuple[str | None, str | None]:
     """The severity, and the PagerDuty value the seed does not know (if any)."""
-    value = _object(data.get("priority")).get("summary") or data.get("urgency")
+    value = as_object(data.get("priority")).get("summary") or data.get("urgency")
     if value is None:
         return None, None  # the contract's check names the missing severity
     severity = seeds.pagerduty_severities().get(value)
@@ -90,7 +90,3 @@ def _custom_field(data: dict[str, Any], name: str) -> str | None:
         if isinstance(field, dict) and field.get("name") == name and field.get("value"):
             return str(field["value"])
     return None
-
-
-def _object(value: object) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
