@@ -245,13 +245,27 @@ def _write_or_check(out: Path, text: str, check: bool, source: str, command: str
 
 
 @app.command()
-def run(wait: Wait = lake.WAIT_SECONDS) -> None:
+def run(
+    wait: Wait = lake.WAIT_SECONDS,
+    every: Annotated[
+        float,
+        typer.Option(
+            help="Keep running: every this many seconds, build and publish what waits in landing, in this one "
+            "process (no demo data, no summary; Ctrl-C stops it)."
+        ),
+    ] = 0,
+) -> None:
     """Set up, generate demo data if the lake is empty, ingest, apply retention, build and publish every asset,
     print a summary."""
     from cli.summary import lake_summary, review_notes, seed_demo_data
     from privacy.retention import PolicyError
 
     settings = Settings.from_env()
+    if every > 0:
+        from cli.refresh import watch
+
+        watch(settings, every, wait)
+        return
     with _writing(settings, "run", wait):
         if seed_demo_data(settings, _generate_into_landing):
             console.print(f"generated the default data set into {settings.landing}")
@@ -818,10 +832,11 @@ def bench_webhooks(
 def bench_freshness(
     refresh: Annotated[float, typer.Option(help="The receiver's micro-batch interval in seconds.")] = 5,
     segment_seconds: Annotated[float, typer.Option(help="Seconds before a landing segment is closed.")] = 1,
+    probes: Annotated[int, typer.Option(help="Deliveries sent one after another; the slowest counts.")] = 3,
     out: Annotated[Path | None, typer.Option(help="Write the figures as JSON here.")] = None,
 ) -> None:
     """Seconds from a webhook's acknowledgement to the published marts showing it (the receiver and its
-    micro-batch loop running on this home), against `opslake run` with nothing new. Adds one incident: use a
+    micro-batch loop running on this home), against `opslake run` with nothing new. Adds incidents: use a
     demo home."""
     from cli.bench.freshness import measure
     from opslake.publication import NotPublished, current
@@ -833,9 +848,10 @@ def bench_freshness(
         _fail(
             "nothing has been published yet", "run `opslake run` first: freshness is measured on a built home"
         )
-    f = measure(settings, refresh, segment_seconds, echo=console.print)
+    f = measure(settings, refresh, segment_seconds, probes, echo=console.print)
     console.print(
-        f"acknowledged in {f.acknowledged_ms:.0f} ms; published {f.acknowledged_to_published_seconds:.1f} s later "
+        f"slowest: acknowledged in {f.acknowledged_ms:.0f} ms; published {f.acknowledged_to_published_seconds:.1f} "
+        "s later "
         f"(refresh runs: {', '.join(f'{s:.1f}s' for s in f.refresh_runs_seconds) or 'none logged'}); "
         f"`opslake run` with nothing new {f.noop_run_seconds:.1f} s; ratio {f.ratio:.2f}x"
     )

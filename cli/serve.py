@@ -25,8 +25,8 @@ def webhooks(
     refresh: Annotated[
         float,
         typer.Option(
-            help="Every this many seconds, build what landed into the marts and the publication (`opslake run` "
-            "in a child process); 0: leave it to the Dagster landing sensor or to `opslake run`."
+            help="Every this many seconds, build what landed into the marts and the publication (`opslake run "
+            "--every` in a child process); 0: leave it to the Dagster landing sensor or to `opslake run`."
         ),
     ] = 0,
 ) -> None:

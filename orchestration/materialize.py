@@ -13,7 +13,7 @@ from opslake import dbt_project, lake, warehouse
 from opslake.settings import Settings
 from orchestration.definitions import build_definitions
 from orchestration.defs.quality.checks import CHECK_PREFIX, SUITE
-from orchestration.defs.transforms.assets import FULL_REFRESH
+from orchestration.defs.transforms.assets import FULL_REFRESH, UNIT_TESTS_PASSED
 from orchestration.lib import runs
 from orchestration.lib.partitions import partition_range_tags, run_window
 from privacy.retention import Expired, apply_retention
@@ -90,6 +90,9 @@ def materialize_all(
         + (" (masking changed)" if remasked else "")
     )
     tags = {FULL_REFRESH: "true"} if remasked else {}
+    if last is not None and json.loads(last)["dbt_project"] == json.loads(fingerprint)["dbt_project"]:
+        # The first successful build of this very project ran its unit tests; they test SQL, not data.
+        tags[UNIT_TESTS_PASSED] = "true"
     result = _execute(job, instance, downstream, checks, tags, on_stage)
     results.append(result)
     if result.success:

@@ -25,6 +25,11 @@ def text_masker() -> TextMask:
     return lambda texts, known: _masker().mask(texts, known)
 
 
+def load() -> None:
+    """Load Presidio and its spaCy model now (a long-lived process pays it before its first batch)."""
+    _masker()
+
+
 @functools.cache
 def _masker():
     from privacy.text import TextMasker

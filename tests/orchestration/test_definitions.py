@@ -127,3 +127,12 @@ def test_a_run_dagster_launches_waits_for_the_writer_holding_the_lake_and_fails_
     assert job.execute_in_process(instance=instance).success  # the lake free, the run goes through
     operations = lake.read_table(settings.table_uri("governance", PRIVILEGED_OPERATIONS))
     assert operations["operation"].to_pylist() == ["retention"]
+
+
+def test_the_dbt_resource_reports_the_version_the_dbt_executable_prints(defs):
+    """It answers dagster-dbt's version question from the package instead of asking the executable each build."""
+    dbt = defs.resources["dbt"]
+    printed = subprocess.run([dbt.dbt_executable, "--version"], capture_output=True, text=True, check=True)
+    installed = next(line for line in printed.stdout.splitlines() if "installed:" in line).split()[-1]
+    assert str(dbt._cli_version) == installed
+    assert dbt._initialize_dbt_core_adapter(["build"]) is None

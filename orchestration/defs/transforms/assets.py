@@ -6,6 +6,7 @@ run per model.
 
 import contextlib
 import io
+import subprocess
 import time
 from pathlib import Path
 
@@ -24,6 +25,10 @@ from orchestration.lib.openlineage import emitter
 from orchestration.lib.resources import LakeResource
 
 FULL_REFRESH = "opslake/full_refresh"  # run tag: rebuild incremental models whole (silver was masked anew)
+DBT_STOP_SECONDS = 10  # how long an interrupted dbt may take to stop before it is killed
+UNIT_TESTS_PASSED = (
+    "opslake/unit_tests_passed"  # run tag: this dbt project's unit tests passed in an earlier build
+)
 
 
 def dbt_models(project: DbtProject) -> dg.AssetsDefinition:
@@ -54,28 +59,34 @@ def build_warehouse(context: dg.AssetExecutionContext, dbt: DbtCliResource, sett
     loaded = load_sources(settings)
     context.log.info(f"lake rows loaded into the warehouse: {loaded}")
     args = ["build", "--full-refresh"] if context.run.tags.get(FULL_REFRESH) == "true" else ["build"]
+    if context.run.tags.get(UNIT_TESTS_PASSED) == "true":
+        args += ["--exclude-resource-type", "unit_test"]
     invocation = dbt.cli(args, context=context, target_path=dbt_project.fresh_build_dir(settings))
+    printed = io.StringIO()
     try:
-        with contextlib.redirect_stdout(_DebugLog(context)):  # dagster-dbt prints every dbt event
+        with contextlib.redirect_stdout(printed):  # dagster-dbt prints every dbt event
             for event in invocation.stream():
                 yield _with_column_lineage(context, event, graph, invocation.manifest)
     finally:
+        _end(invocation.process)
+        # One entry in the run's debug log (the Dagster UI shows it), not on the terminal of `opslake run`: an
+        # entry per line would cost a write to the event log each, several seconds of a build.
+        context.log.debug(printed.getvalue())
         if invocation.target_path.joinpath("run_results.json").exists():
             results = invocation.get_artifact("run_results.json")
             emit_dbt_results(emitter(context, settings), results, invocation.manifest, graph)
 
 
-class _DebugLog(io.TextIOBase):
-    """dbt's lines go to the run's debug log (the Dagster UI shows them), not to the terminal of `opslake run`."""
-
-    def __init__(self, context: dg.AssetExecutionContext):
-        self.context = context
-
-    def write(self, text: str) -> int:
-        for line in text.splitlines():
-            if line.strip():
-                self.context.log.debug(line)
-        return len(text)
+def _end(dbt: subprocess.Popen) -> None:
+    """Stop a dbt that is still running: the build was interrupted while Dagster handled one of its events, when
+    dagster-dbt does not forward the interrupt, and dbt would block on its full output pipe holding the warehouse."""
+    if dbt.poll() is None:
+        dbt.terminate()
+        try:
+            dbt.wait(DBT_STOP_SECONDS)
+        except subprocess.TimeoutExpired:
+            dbt.kill()
+            dbt.wait()
 
 
 def _with_column_lineage(context: dg.AssetExecutionContext, event, graph: LineageGraph, manifest: dict):

@@ -1,3 +1,4 @@
+{{ config(materialized='table') }}  {#- its tests and the marts read it: computed once, not per reader #}
 -- One row per (deploying tenant, team, month) with the four DORA keys measured, before banding. The spine holds
 -- every team that deployed to production or had an incident attributed, for every month from the tenant's first
 -- to its last month with a production deployment or an attributed incident, so a month without deployments is a
