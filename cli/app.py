@@ -258,6 +258,7 @@ def run(
     """Set up, generate demo data if the lake is empty, ingest, apply retention, build and publish every asset,
     print a summary."""
     from cli.summary import lake_summary, review_notes, seed_demo_data
+    from orchestration.inputs import quick_run  # without Dagster: nothing new answers in a second or two
     from privacy.retention import PolicyError
 
     settings = Settings.from_env()
@@ -267,15 +268,20 @@ def run(
         watch(settings, every, wait)
         return
     with _writing(settings, "run", wait):
-        if seed_demo_data(settings, _generate_into_landing):
+        seeded = seed_demo_data(settings, _generate_into_landing)
+        if seeded:
             console.print(f"generated the default data set into {settings.landing}")
-        from orchestration.materialize import materialize_all
+        try:
+            if not seeded and quick_run(settings, dt.datetime.now(dt.UTC).date()):
+                console.print("nothing new: the warehouse is up to date")
+                _print_publication(settings)
+                return
+            from orchestration.materialize import materialize_all
 
-        with console.status("materialising assets") as status:
-            try:
+            with console.status("materialising assets") as status:
                 results = materialize_all(settings, on_stage=lambda s: (status.update(s), console.print(s)))
-            except PolicyError as e:
-                _fail(str(e), "fix privacy/retention.yml and run again: retention runs in every run")
+        except PolicyError as e:
+            _fail(str(e), "fix privacy/retention.yml and run again: retention runs in every run")
     failed = [r for r in results if not r.success]
     Console().print(lake_summary(settings))
     for note in review_notes(settings):
@@ -289,6 +295,11 @@ def run(
         _fail(
             f"runs failed: {', '.join(r.run_id for r in failed)}", "see `make dev` (Dagster UI) for details"
         )
+    _print_publication(settings)
+
+
+def _print_publication(settings: Settings) -> None:
+    """The current publication and what to do with it (and, on a home without users, how to add one)."""
     from opslake.publication import NotPublished, current
 
     try:

@@ -9,32 +9,21 @@ import dagster as dg
 
 from ingestion.contracts import DOMAINS
 from ingestion.landing import event_date_range, pending_files, waiting_domains
-from opslake import dbt_project, lake, warehouse
+from opslake import warehouse
 from opslake.settings import Settings
 from orchestration.definitions import build_definitions
 from orchestration.defs.quality.checks import CHECK_PREFIX, SUITE
 from orchestration.defs.transforms.assets import FULL_REFRESH, UNIT_TESTS_PASSED
+from orchestration.inputs import inputs_fingerprint
 from orchestration.lib import runs
 from orchestration.lib.partitions import partition_range_tags, run_window
 from privacy.retention import Expired, apply_retention
-from privacy.silver import masking_fingerprint
 
 
 def bronze_window(settings: Settings, domains: list[str], today: dt.date) -> tuple[str, str] | None:
     """The daily partitions the waiting landing files of ``domains`` touch (None if nothing waits)."""
     spans = [event_date_range(d, files) for d in domains if (files := pending_files(settings, d))]
     return run_window(spans, today) if spans else None
-
-
-def inputs_fingerprint(settings: Settings) -> str:
-    """What everything downstream of bronze is built from: the bronze table versions, the dbt project, and the
-    masking policy and code (a policy edit rebuilds silver and the marts)."""
-    versions = {}
-    for domain in DOMAINS:
-        table = lake.open_table(settings.table_uri("bronze", domain))
-        versions[domain] = None if table is None else table.version()
-    code = {"dbt_project": dbt_project.fingerprint(), "masking": masking_fingerprint()}
-    return json.dumps({"bronze": versions, **code}, sort_keys=True)
 
 
 def materialize_all(

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import re
 import subprocess
 import sys
@@ -53,6 +54,14 @@ while not stop.exists():
         out.write(json.dumps({"error": f"{type(e).__name__}: {e}"}) + "\\n")
     out.flush()
     time.sleep(0.1)
+"""
+
+NOOP_PROBE = """
+import atexit, sys
+atexit.register(lambda: print("dagster loaded:", "dagster" in sys.modules))
+sys.argv = ["opslake", "run"]
+from cli.app import main
+main()
 """
 
 
@@ -119,6 +128,11 @@ def test_run_erase_and_retention_on_a_lake_outside_the_home(settings, tmp_path):
     again = runner.invoke(app, ["run"], env=env)
     assert again.exit_code == 0 and "nothing new" in again.output
     assert settings.warehouse.stat().st_mtime_ns == before  # nothing ran, nothing changed
+    loaded = subprocess.run(  # in a process of its own: it answers before it loads Dagster
+        [sys.executable, "-c", NOOP_PROBE], env={**os.environ, **env}, capture_output=True, text=True
+    )
+    assert "nothing new" in loaded.stderr, loaded.stderr  # what the command says goes to standard error
+    assert loaded.stdout == "dagster loaded: False\n"
     log = lake.read_table(moved.table_uri("bronze", INGEST_LOG))
     assert sum(log["accepted"].to_pylist()) == sum(expected.values())
 
@@ -164,7 +178,7 @@ def test_run_erase_and_retention_on_a_lake_outside_the_home(settings, tmp_path):
     missing = [f"{layer}/{t}" for layer, t in tables if lake.open_table(moved.table_uri(layer, t)) is None]
     assert missing == []
     operations = lake.read_table(moved.table_uri("governance", PRIVILEGED_OPERATIONS))
-    # every `opslake run` applies retention (three here), and so does the job
-    assert sorted(operations["operation"].to_pylist()) == ["erasure"] + ["retention"] * 4
+    # every `opslake run` applies retention (four here, two of them with nothing new), and so does the job
+    assert sorted(operations["operation"].to_pylist()) == ["erasure"] + ["retention"] * 5
     left = lake.read_table(moved.table_uri("bronze", "audit"), filter=pc.field("actor_email") == subject)
     assert left.num_rows == 0
