@@ -74,7 +74,7 @@ def measure(
     command += ["--segment-seconds", str(segment_seconds), "--refresh", str(refresh)]
     launched = time.perf_counter()
     receiver = start(command, port, settings.env())
-    log: list[str] = []
+    log: list[bytes] = []
     threading.Thread(target=lambda: log.extend(iter(receiver.stderr.readline, b"")), daemon=True).start()
     try:
         _wait_for(lambda: _logged(log, _READY), timeout, "the refresh loop did not start")

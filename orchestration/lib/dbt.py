@@ -41,7 +41,7 @@ class VenvDbtCliResource(DbtCliResource):
 
     On every build dagster-dbt would ask that executable its version (a 3 s ``dbt --version``) and open a dbt
     adapter in-process (3 s) that only serves column metadata opslake never fetches: the version is the venv's
-    dbt-core package's (``tests/orchestration/test_runs.py`` compares it with ``dbt --version``), and no adapter
+    dbt-core package's (``tests/orchestration/test_definitions.py`` compares it with ``dbt --version``), and no adapter
     is opened. These two members are below dagster-dbt's documented surface.
     """
 

@@ -26,9 +26,8 @@ from orchestration.lib.resources import LakeResource
 
 FULL_REFRESH = "opslake/full_refresh"  # run tag: rebuild incremental models whole (silver was masked anew)
 DBT_STOP_SECONDS = 10  # how long an interrupted dbt may take to stop before it is killed
-UNIT_TESTS_PASSED = (
-    "opslake/unit_tests_passed"  # run tag: this dbt project's unit tests passed in an earlier build
-)
+# run tag: this dbt project's unit tests passed in an earlier build
+UNIT_TESTS_PASSED = "opslake/unit_tests_passed"
 
 
 def dbt_models(project: DbtProject) -> dg.AssetsDefinition:
