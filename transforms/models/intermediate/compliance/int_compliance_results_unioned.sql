@@ -1,4 +1,3 @@
-{{ config(materialized='table') }}  {#- its tests and the marts read it: computed once, not per reader #}
 -- Every control's test results in one shape: one row per tested population item that passed (exception columns
 -- null) and one per exception of an item that did not.
 {%- set tested = [
