@@ -276,7 +276,7 @@ def run(
                 console.print("nothing new: the warehouse is up to date")
                 _print_publication(settings)
                 return
-            from orchestration.materialize import materialize_all
+            from orchestration.materialize import materialize_all, step_errors
 
             with console.status("materialising assets") as status:
                 results = materialize_all(settings, on_stage=lambda s: (status.update(s), console.print(s)))
@@ -286,11 +286,8 @@ def run(
     Console().print(lake_summary(settings))
     for note in review_notes(settings):
         console.print(f"[yellow]to review:[/yellow] {note}")
-    for result in failed:
-        for event in result.all_events:
-            if event.is_step_failure:
-                error = event.event_specific_data.error
-                console.print(f"[red]{event.step_key} failed:[/red] {error.message.strip() if error else ''}")
+    for step, error in step_errors(results):
+        console.print(f"[red]{step} failed:[/red] {error.message.strip()}")
     if failed:
         _fail(
             f"runs failed: {', '.join(r.run_id for r in failed)}", "see `make dev` (Dagster UI) for details"

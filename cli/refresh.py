@@ -62,7 +62,7 @@ def _warm_up() -> None:
 
 
 def _round(settings: Settings, waiting: int, wait: float) -> None:
-    from orchestration.materialize import materialize_all
+    from orchestration.materialize import materialize_all, step_errors
 
     started = time.perf_counter()
     try:
@@ -81,13 +81,7 @@ def _round(settings: Settings, waiting: int, wait: float) -> None:
         )
         return
     seconds = time.perf_counter() - started
-    errors = [
-        (event.step_key, event.event_specific_data.error)
-        for result in results
-        if not result.success
-        for event in result.all_events
-        if event.is_step_failure and event.event_specific_data.error
-    ]
+    errors = step_errors(results)
     if any(error.cls_name == INTERRUPTED for _, error in errors):  # Dagster turned Ctrl-C into a failed step
         log.info("a refresh was interrupted after %.1f s", seconds)
         raise KeyboardInterrupt

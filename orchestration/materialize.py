@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from typing import Any
 
 import dagster as dg
 
@@ -152,6 +153,17 @@ def _execute(job, instance, assets, checks: bool, tags: dict, on_stage, only_che
 
 def _check_name(evaluation) -> str:
     return f"{evaluation.asset_key.to_user_string()} {evaluation.check_name}"
+
+
+def step_errors(results: list[dg.ExecuteInProcessResult]) -> list[tuple[str, Any]]:
+    """The failed steps of the failed runs, each with its error (Dagster's: ``message``, ``cls_name``)."""
+    return [
+        (event.step_key, event.event_specific_data.error)
+        for result in results
+        if not result.success
+        for event in result.all_events
+        if event.is_step_failure and event.event_specific_data.error
+    ]
 
 
 def blocking_failures(result: dg.ExecuteInProcessResult) -> list[str]:
