@@ -47,6 +47,8 @@ def watch(settings: Settings, every: float, wait: float) -> None:
             time.sleep(every)
             if waiting := sum(len(pending_files(settings, d)) for d in DOMAINS):
                 _round(settings, waiting, wait)
+                # A Dagster run can leave its own SIGINT handler in place: Ctrl-C must stop the loop again.
+                signal.signal(signal.SIGINT, signal.default_int_handler)
     except KeyboardInterrupt:
         log.info("refresh loop stopped")
 
